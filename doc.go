@@ -1,0 +1,41 @@
+// Package tasklog writes g3proxy's task log from Go proxies: one structured
+// record per proxy task (a CONNECT tunnel, a forwarded HTTP request, a UDP
+// session) with the keys, enum words and value formats that ByteDance's
+// g3proxy prints, so that log pipelines built for g3proxy read a Go proxy's
+// lines unchanged.
+//
+// # Records
+//
+// A [TaskLog] holds the shared keys (server, task id, stage, times, reason)
+// and a [Detail] with the keys of its sub-type: [TCPConnect],
+// [HTTPForward], [FTPOverHTTP], [UDPAssociate] or [UDPConnect]. Enums
+// ([ServerType], [Stage], [Event], [Reason]) print g3's exact words, and
+// durations print as Rust's {:.3?} does ("12.346ms"), see [FormatDuration].
+//
+// # Logging with zap
+//
+// [Field] writes a record's keys at the top level of the entry, the layout
+// of g3proxy's lines; [Object] nests them under one key. [EncoderConfig]
+// and [LoggerFields] shape the rest of the line like g3proxy's:
+//
+//	enc := zapcore.NewJSONEncoder(tasklog.EncoderConfig())
+//	logger := zap.New(zapcore.NewCore(enc, os.Stdout, zap.InfoLevel)).
+//		With(tasklog.LoggerFields("g3proxy")...)
+//	if ce := logger.Check(zap.InfoLevel, rec.Reason.Text()); ce != nil {
+//		ce.Write(tasklog.Field(rec))
+//	}
+//
+// Marshaling a record allocates nothing of its own.
+//
+// # Logging with slog
+//
+// *TaskLog is a [log/slog.LogValuer] with the same keys and values:
+//
+//	slog.Info(rec.Reason.Text(), slog.Any("", rec))
+//
+// # Bad records
+//
+// A record with missing or invalid keys is still written, with every valid
+// key and an error under [ErrorKey] naming each bad key and its value;
+// [TaskLog.Validate] returns the same error.
+package tasklog

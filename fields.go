@@ -1,0 +1,51 @@
+package tasklog
+
+import (
+	"os"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// ErrorKey is the key under which a [Field] writes what is wrong with a bad
+// record: zap appends "Error" to the field's key, "tasklog". The record's
+// valid keys are written beside it. For [Object](key, rec) the error key is
+// key+"Error"; [TaskLog.LogValue] uses ErrorKey too.
+const ErrorKey = "tasklogError"
+
+// fieldKey is the key of the zap.Field that Field returns. zap does not
+// print it for inline fields; it only names the error key.
+const fieldKey = "tasklog"
+
+// Field returns a zap field that writes rec's keys at the top level of the
+// entry, the flat layout of g3proxy's own lines:
+//
+//	logger.Info(rec.Reason.Text(), tasklog.Field(rec))
+//
+// It does not allocate, and rec is marshaled only if the entry is written
+// (keep rec unchanged until then). A nil rec writes only [ErrorKey].
+func Field(rec *TaskLog) zap.Field {
+	return zap.Field{Key: fieldKey, Type: zapcore.InlineMarshalerType, Interface: rec}
+}
+
+// Object returns a zap field that writes rec's keys nested in one JSON
+// object under key, for entries that mix a task record with other keys.
+// It does not allocate; a bad record's error goes under key+"Error".
+func Object(key string, rec *TaskLog) zap.Field {
+	return zap.Field{Key: key, Type: zapcore.ObjectMarshalerType, Interface: rec}
+}
+
+// LoggerFields returns the keys g3proxy adds to every task log line:
+// daemon_name (only when daemonName is not empty), pid (this process) and
+// log_type "Task". Attach them once to a task logger:
+//
+//	logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
+//
+// Each call allocates a new slice.
+func LoggerFields(daemonName string) []zap.Field {
+	fields := make([]zap.Field, 0, 3)
+	if daemonName != "" {
+		fields = append(fields, zap.String("daemon_name", daemonName))
+	}
+	return append(fields, zap.Int("pid", os.Getpid()), zap.String("log_type", "Task"))
+}

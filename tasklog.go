@@ -1,0 +1,173 @@
+package tasklog
+
+import (
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap/zapcore"
+)
+
+// TaskLog is one g3proxy task record: the shared keys of every task log,
+// plus the keys of its sub-type in Detail.
+//
+// The zero value is an empty record that [TaskLog.Validate] rejects. A
+// TaskLog is plain data with no locks: fill it from one goroutine, then
+// hand it to any number of loggers; marshaling only reads it, so one record
+// may be encoded from many goroutines at once as long as none writes it.
+//
+// # Which keys a line carries
+//
+// Event decides the groups of keys, as g3proxy does: a Created record has
+// the identity keys, user, the client-side addresses, upstream, wait_time
+// and the request keys of HttpForward; Connected adds escaper, ready_time
+// and the next_* and connect keys; Periodic carries everything but an unset
+// reason; ClientShutdown and UpstreamShutdown are Periodic without
+// next_bind_ip and the connect tries and spend; a finished record (Event
+// unset or [EventFinished]) carries everything and needs Reason and
+// TotalTime. Within a group, empty strings, zero durations, zero times,
+// invalid addresses and zero status codes are left out; counters are always
+// written.
+//
+// # Bad records
+//
+// A record with a missing or invalid required value, an out-of-range enum,
+// a negative duration or a string that is not valid UTF-8 is still written:
+// every valid key, with each bad key left out and named, with its value, in
+// the error that MarshalLogObject returns, which zap writes under
+// [ErrorKey] (or key+"Error" for [Object]).
+type TaskLog struct {
+	ServerType ServerType    // server_type, required
+	ServerName string        // server_name, required
+	TaskID     uuid.UUID     // task_id, required: 32 hex digits on the wire
+	Event      Event         // task_event; unset means a finished record and is left out
+	Stage      Stage         // stage, required
+	StartAt    time.Time     // start_at, required: microseconds, UTC
+	User       string        // user; empty leaves it out
+	Escaper    string        // escaper; empty leaves it out
+	Reason     Reason        // reason: required on a finished record, else left out when unset
+	WaitTime   time.Duration // wait_time: accept (or keep-alive poll) to task creation
+	ReadyTime  time.Duration // ready_time: task creation to relaying
+	TotalTime  time.Duration // total_time: task creation to this record; required when finished
+	Detail     Detail        // the sub-type: task_type and its own keys; required
+}
+
+var _ zapcore.ObjectMarshaler = (*TaskLog)(nil)
+
+// encode writes every key of r that its event carries.
+func (r *TaskLog) encode(e *recEnc) {
+	e.keys = keysFor(r.Event)
+	if r.ServerType.IsValid() {
+		e.w.word("server_type", r.ServerType.String())
+	} else {
+		e.enumProblem("server_type", r.ServerType == 0, r.ServerType.String())
+	}
+	e.reqStr("server_name", r.ServerName)
+	if r.Detail != nil {
+		if t := r.Detail.TaskType(); t.IsValid() {
+			e.w.word("task_type", t.String())
+		} else {
+			e.enumProblem("task_type", false, t.String())
+		}
+	}
+	if r.TaskID == uuid.Nil {
+		e.missing("task_id")
+	} else {
+		e.w.id("task_id", r.TaskID)
+	}
+	if r.Event.IsValid() {
+		e.w.word("task_event", r.Event.String())
+	} else if r.Event != 0 {
+		e.enumProblem("task_event", false, r.Event.String())
+	}
+	if r.Stage.IsValid() {
+		e.w.word("stage", r.Stage.String())
+	} else {
+		e.enumProblem("stage", r.Stage == 0, r.Stage.String())
+	}
+	if r.StartAt.IsZero() {
+		e.missing("start_at")
+	} else {
+		e.w.ts("start_at", r.StartAt)
+	}
+	e.optStr("user", r.User)
+	if e.has(keysConnected) {
+		e.optStr("escaper", r.Escaper)
+	}
+	finished := r.Event.IsFinished()
+	switch {
+	case r.Reason.IsValid():
+		e.w.word("reason", r.Reason.String())
+	case r.Reason != 0:
+		e.enumProblem("reason", false, r.Reason.String())
+	case finished:
+		e.missing("reason")
+	}
+	e.optDur("wait_time", r.WaitTime)
+	if e.has(keysConnected) {
+		e.optDur("ready_time", r.ReadyTime)
+	}
+	if finished {
+		e.reqDur("total_time", r.TotalTime)
+	} else if e.has(keysRunning) {
+		e.optDur("total_time", r.TotalTime)
+	}
+	encodeDetail(e, r.Detail)
+}
+
+func (e *recEnc) enumProblem(key string, unset bool, s string) {
+	if unset {
+		e.missing(key)
+		return
+	}
+	e.fail(key, "invalid value "+s)
+}
+
+// Validate reports every missing or invalid key of r that its event
+// carries, each as a [*KeyError], joined with [errors.Join]; it returns nil
+// for a good record and does not allocate then. A nil r is an error.
+func (r *TaskLog) Validate() error {
+	if r == nil {
+		return errNilRecord
+	}
+	e := recEnc{w: nopWriter{}, collect: true}
+	r.encode(&e)
+	return errors.Join(e.errs...)
+}
+
+var errNilRecord = errors.New("tasklog: nil *TaskLog")
+
+// MarshalLogObject implements [zapcore.ObjectMarshaler]. It writes the
+// record's keys in g3's wire formats whatever enc's EncoderConfig says about
+// durations and times, and allocates nothing of its own. It only reads r, so
+// it may run more than once per entry (a Tee core marshals once per
+// output). For a bad record it writes every valid key and returns the
+// [TaskLog.Validate] error.
+func (r *TaskLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	if r == nil {
+		return errNilRecord
+	}
+	w := getZapWriter(enc)
+	e := recEnc{w: w}
+	r.encode(&e)
+	putZapWriter(w)
+	if e.bad {
+		return r.Validate()
+	}
+	return nil
+}
+
+// marshalDetail writes the keys of one Detail as a finished record carries
+// them, and reports its missing or invalid keys.
+func marshalDetail(enc zapcore.ObjectEncoder, d Detail) error {
+	w := getZapWriter(enc)
+	e := recEnc{w: w, keys: keysAll}
+	encodeDetail(&e, d)
+	putZapWriter(w)
+	if !e.bad {
+		return nil
+	}
+	e = recEnc{w: nopWriter{}, keys: keysAll, collect: true}
+	encodeDetail(&e, d)
+	return errors.Join(e.errs...)
+}
