@@ -1,0 +1,162 @@
+package tasklog_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+)
+
+// exampleRecord is a finished CONNECT tunnel with fixed times, so the
+// examples print the same line on every run.
+func exampleRecord() *tasklog.TaskLog {
+	return &tasklog.TaskLog{
+		ServerType: tasklog.ServerTypeHTTPProxy,
+		ServerName: "http",
+		TaskID:     uuid.MustParse("018f3a5c-7b2e-7c41-9d3f-2a6b8e0c1d4f"),
+		Event:      tasklog.EventFinished,
+		Stage:      tasklog.StageRelaying,
+		StartAt:    time.Date(2026, 11, 24, 10, 30, 1, 123456789, time.UTC),
+		Reason:     tasklog.ReasonClosedByClient,
+		WaitTime:   23456 * time.Nanosecond,
+		ReadyTime:  13456789 * time.Nanosecond,
+		TotalTime:  2345678901 * time.Nanosecond,
+		Detail: &tasklog.TCPConnect{
+			ServerAddr:       netip.MustParseAddrPort("127.0.0.1:3128"),
+			ClientAddr:       netip.MustParseAddrPort("127.0.0.1:53211"),
+			Upstream:         "example.com:443",
+			ConnectTries:     1,
+			ConnectSpend:     1234567 * time.Nanosecond,
+			ClientReadBytes:  517,
+			ClientWriteBytes: 4810,
+			RemoteReadBytes:  4810,
+			RemoteWriteBytes: 517,
+		},
+	}
+}
+
+// exampleLogger writes g3-shaped lines to stdout; the examples drop the
+// report_ts key so that their output does not change with the clock.
+func exampleLogger() *zap.Logger {
+	cfg := tasklog.EncoderConfig()
+	cfg.TimeKey = "" // a real logger keeps report_ts
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(cfg), zapcore.AddSync(os.Stdout), zap.InfoLevel)
+	return zap.New(core)
+}
+
+// Field writes the record's keys at the top level, as g3proxy does; the
+// message is the reason's human text.
+func ExampleField() {
+	logger := exampleLogger()
+	rec := exampleRecord()
+	if ce := logger.Check(zap.InfoLevel, rec.Reason.Text()); ce != nil {
+		ce.Write(tasklog.Field(rec))
+	}
+	// Output:
+	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
+}
+
+// Object nests the record under one key, beside the entry's other fields.
+func ExampleObject() {
+	logger := exampleLogger()
+	rec := exampleRecord()
+	rec.Detail = &tasklog.TCPConnect{
+		ServerAddr: netip.MustParseAddrPort("127.0.0.1:3128"),
+		ClientAddr: netip.MustParseAddrPort("[::1]:53211"),
+		Upstream:   "example.com:443",
+	}
+	logger.Info("tunnel closed", zap.String("component", "edge"), tasklog.Object("task", rec))
+	// Output:
+	// {"msg":"tunnel closed","component":"edge","task":{"server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"[::1]:53211","upstream":"example.com:443","tcp_connect_tries":0,"c_rd_bytes":0,"c_wr_bytes":0,"r_rd_bytes":0,"r_wr_bytes":0}}
+}
+
+// A bad record is still written: its valid keys, plus tasklogError naming
+// each bad key.
+func ExampleField_badRecord() {
+	logger := exampleLogger()
+	rec := exampleRecord()
+	rec.Stage = 0
+	rec.Detail.(*tasklog.TCPConnect).Upstream = "example.com"
+	logger.Info(rec.Reason.Text(), tasklog.Field(rec))
+	// Output:
+	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","start_at":"2026-11-24T10:30:01.123456Z","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517,"tasklogError":"tasklog: stage: missing\ntasklog: upstream: invalid upstream \"example.com\" (want host:port)"}
+}
+
+// With slog, an empty key inlines the record's keys into the entry.
+func ExampleTaskLog_LogValue() {
+	h := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
+				return slog.Attr{} // fixed output for the example
+			}
+			return a
+		},
+	})
+	rec := exampleRecord()
+	slog.New(h).Info(rec.Reason.Text(), slog.Any("", rec))
+	// Output:
+	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
+}
+
+func ExampleParseReason() {
+	r, err := tasklog.ParseReason("UpstreamTlsHandshakeFailed")
+	fmt.Println(r == tasklog.ReasonUpstreamTLSHandshakeFailed, r, r.Text(), err)
+	_, err = tasklog.ParseReason("upstream tls handshake failed")
+	fmt.Println(err)
+	// Output:
+	// true UpstreamTlsHandshakeFailed upstream tls handshake failed <nil>
+	// tasklog: unknown reason "upstream tls handshake failed"
+}
+
+func ExampleFormatDuration() {
+	for _, d := range []time.Duration{
+		5 * time.Nanosecond,
+		23456 * time.Nanosecond,
+		1000500 * time.Nanosecond,   // a tie: rounds to the even digit
+		1001500 * time.Nanosecond,   // a tie: rounds to the even digit
+		999999500 * time.Nanosecond, // the carry stays in ms
+		2345678901 * time.Nanosecond,
+	} {
+		fmt.Println(tasklog.FormatDuration(d))
+	}
+	// Output:
+	// 5.000ns
+	// 23.456µs
+	// 1.000ms
+	// 1.002ms
+	// 1000.000ms
+	// 2.346s
+}
+
+func ExampleParseDuration() {
+	d, err := tasklog.ParseDuration("13.457ms")
+	fmt.Println(d, err)
+	_, err = tasklog.ParseDuration("13.457 ms")
+	fmt.Println(err)
+	// Output:
+	// 13.457ms <nil>
+	// tasklog: invalid duration "13.457 ms": unexpected ' ' in the number
+}
+
+func ExampleSanitizeURI() {
+	fmt.Println(tasklog.SanitizeURI("http://bob:s3cret@example.com/a\x01b", 0))
+	fmt.Println(tasklog.SanitizeURI("http://example.com/日本語", 20))
+	// Output:
+	// http://bob:xyz@example.com/a%01b
+	// http://example.com/日
+}
+
+// A logger whose lines a g3proxy pipeline cannot tell from g3proxy's own.
+func ExampleEncoderConfig() {
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(tasklog.EncoderConfig()), zapcore.AddSync(os.Stdout), zap.InfoLevel)
+	logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
+	defer logger.Sync()
+	// Every line: {"report_ts":<unix seconds>,"msg":...,"daemon_name":"g3proxy","pid":<pid>,"log_type":"Task",...}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package tasklog
+
+const raceEnabled = false

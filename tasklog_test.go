@@ -1,0 +1,379 @@
+package tasklog
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+const goldenHead = `{"report_ts":1795516204,"msg":`
+
+func TestGoldenLines(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  *TaskLog
+		want string
+	}{
+		{"TcpConnect", tcpConnectRecord(), goldenHead + `"closed by client","server_type":"HttpProxy","server_name":"http-in","task_type":"TcpConnect","task_id":"5b1d9a3e8c1f4e2a9b7d0f6e5d4c3b2a","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","user":"alice","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"10.0.0.1:3128","client_addr":"[2001:db8::7]:53211","upstream":"example.com:443","next_bind_ip":"192.0.2.10","next_bound_addr":"192.0.2.10:40000","next_peer_addr":"93.184.216.34:443","next_expire":"2026-11-24T11:30:01.123456Z","tcp_connect_tries":2,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}`},
+		{"HttpForward", httpForwardRecord(), goldenHead + `"finished","server_type":"HttpProxy","server_name":"http-in","task_type":"HttpForward","task_id":"5b1d9a3e8c1f4e2a9b7d0f6e5d4c3b2a","task_event":"Finished","stage":"Finished","start_at":"2026-11-24T10:30:01.123456Z","user":"bob","escaper":"direct","reason":"Finished","wait_time":"1000.000ms","ready_time":"1.000ms","total_time":"1.002ms","server_addr":"127.0.0.1:8080","client_addr":"127.0.0.1:50000","upstream":"h.example:80","next_peer_addr":"127.0.0.2:80","tcp_connect_tries":1,"tcp_connect_spend":"999.000ns","c_rd_bytes":120,"c_wr_bytes":2048,"r_rd_bytes":2048,"r_wr_bytes":120,"pipeline_wait":"5.000ns","reuse_connection":true,"method":"GET","uri":"http://bob:xyz@h.example/p?q=%01","user_agent":"curl/8.5.0","rsp_status":200,"origin_status":200,"dur_req_send_hdr":"1.000µs","dur_req_send_all":"999.999µs","dur_rsp_recv_hdr":"1.235ms","dur_rsp_recv_all":"3600.000s"}`},
+		{"FtpOverHttp", ftpOverHTTPRecord(), goldenHead + `"finished","server_type":"HttpProxy","server_name":"http-in","task_type":"FtpOverHttp","task_id":"5b1d9a3e8c1f4e2a9b7d0f6e5d4c3b2a","stage":"Finished","start_at":"2026-11-24T10:30:01.123456Z","reason":"Finished","total_time":"1.500s","server_addr":"127.0.0.1:8080","client_addr":"127.0.0.1:50001","upstream":"ftp.example:21","next_bind_ip":"::1","next_expire":"2026-11-24T10:30:01.123456Z","ftp_c_bound_addr":"[::1]:40001","ftp_c_peer_addr":"[::1]:21","ftp_c_connect_tries":1,"ftp_c_connect_spend":"2.000µs","ftp_c_rd_bytes":300,"ftp_c_wr_bytes":80,"ftp_d_bound_addr":"[::1]:40002","ftp_d_peer_addr":"[::1]:20000","ftp_d_connect_tries":1,"ftp_d_rd_bytes":10000,"ftp_d_wr_bytes":0,"method":"GET","uri":"ftp://anon:xyz@ftp.e","user_agent":"curl","rsp_status":200,"c_rd_bytes":90,"c_wr_bytes":10200}`},
+		{"UdpAssociate", udpAssociateRecord(), goldenHead + `"closed by client","server_type":"SocksProxy","server_name":"socks","task_type":"UdpAssociate","task_id":"5b1d9a3e8c1f4e2a9b7d0f6e5d4c3b2a","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","user":"carol","escaper":"direct","reason":"ClosedByClient","wait_time":"1.000µs","ready_time":"2.000µs","total_time":"3.000µs","tcp_server_addr":"127.0.0.1:1080","tcp_client_addr":"127.0.0.1:50002","udp_server_addr":"127.0.0.1:40003","udp_client_addr":"127.0.0.1:50003","initial_peer":"[::1]:53","c_rd_bytes":1,"c_rd_packets":2,"c_wr_bytes":3,"c_wr_packets":4,"r_rd_bytes":5,"r_rd_packets":6,"r_wr_bytes":7,"r_wr_packets":8}`},
+		{"UdpConnect", udpConnectRecord(), goldenHead + `"idle","server_type":"SocksProxy","server_name":"socks","task_type":"UdpConnect","task_id":"5b1d9a3e8c1f4e2a9b7d0f6e5d4c3b2a","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","reason":"Idle","total_time":"60.000s","tcp_server_addr":"127.0.0.1:1080","tcp_client_addr":"127.0.0.1:50004","udp_server_addr":"127.0.0.1:40004","udp_client_addr":"127.0.0.1:50005","upstream":"dns.example:53","next_bind_ip":"127.0.0.1","next_bound_addr":"127.0.0.1:40005","next_peer_addr":"127.0.0.53:53","next_expire":"2026-11-24T10:31:01.123456Z","c_rd_bytes":40,"c_rd_packets":1,"c_wr_bytes":120,"c_wr_packets":1,"r_rd_bytes":120,"r_rd_packets":1,"r_wr_bytes":40,"r_wr_packets":1}`},
+		{"Minimal", minimalRecord(), goldenHead + `"upstream not connected","server_type":"TcpStream","server_name":"s","task_type":"TcpConnect","task_id":"5b1d9a3e8c1f4e2a9b7d0f6e5d4c3b2a","stage":"Connecting","start_at":"2026-11-24T10:30:01.123456Z","reason":"UpstreamNotConnected","total_time":"1.000ns","server_addr":"127.0.0.1:1","client_addr":"127.0.0.1:2","upstream":"10.9.9.9:22","tcp_connect_tries":0,"c_rd_bytes":0,"c_wr_bytes":0,"r_rd_bytes":0,"r_wr_bytes":0}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.rec.Validate(); err != nil {
+				t.Fatalf("Validate() = %v", err)
+			}
+			if got := logLine(t, tt.rec.Reason.Text(), Field(tt.rec)); got != tt.want {
+				t.Errorf("Field line\n got %s\nwant %s", got, tt.want)
+			}
+			// Object nests the same keys under one key.
+			inner := strings.TrimPrefix(tt.want, goldenHead+`"`+tt.rec.Reason.Text()+`",`)
+			want := goldenHead + `"m","task":{` + inner + `}`
+			if got := logLine(t, "m", Object("task", tt.rec)); got != want {
+				t.Errorf("Object line\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// The encoder's own duration and time settings never leak into the record.
+func TestWireFormatIgnoresEncoderConfig(t *testing.T) {
+	cfg := zap.NewProductionEncoderConfig()
+	cfg.EncodeDuration = zapcore.NanosDurationEncoder
+	cfg.EncodeTime = zapcore.EpochNanosTimeEncoder
+	logger, buf := newTestLogger(zapcore.NewJSONEncoder(cfg))
+	logger.Info("x", Field(tcpConnectRecord()), zap.Duration("other", time.Second))
+	m := decode(t, buf.String())
+	for key, want := range map[string]string{
+		"total_time": "2.346s", "wait_time": "23.456µs", "tcp_connect_spend": "1.235ms",
+		"start_at": "2026-11-24T10:30:01.123456Z", "next_expire": "2026-11-24T11:30:01.123456Z",
+	} {
+		if got := m[key]; got != want {
+			t.Errorf("%s = %v, want %q", key, got, want)
+		}
+	}
+	if got := fmt.Sprint(m["other"]); got != "1000000000" {
+		t.Errorf("a plain zap.Duration changed: %v", got)
+	}
+}
+
+func TestEventKeySets(t *testing.T) {
+	base := "report_ts msg server_type server_name task_type task_id task_event stage start_at user wait_time server_addr client_addr upstream"
+	connected := "escaper ready_time next_bound_addr next_peer_addr next_expire"
+	connect := "next_bind_ip tcp_connect_tries tcp_connect_spend"
+	running := "total_time c_rd_bytes c_wr_bytes r_rd_bytes r_wr_bytes"
+	httpBase := " pipeline_wait method uri user_agent"
+	httpConnected := " reuse_connection"
+	httpRunning := " rsp_status origin_status dur_req_send_hdr dur_req_send_all dur_rsp_recv_hdr dur_rsp_recv_all"
+	tests := []struct {
+		event Event
+		keys  string
+	}{
+		{EventCreated, base},
+		{EventConnected, base + " " + connected + " " + connect},
+		{EventPeriodic, base + " " + connected + " " + connect + " " + running},
+		{EventClientShutdown, base + " " + connected + " " + running},
+		{EventUpstreamShutdown, base + " " + connected + " " + running},
+		{EventFinished, base + " " + connected + " " + connect + " " + running + " reason"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event.String(), func(t *testing.T) {
+			for _, kind := range []string{"TcpConnect", "HttpForward"} {
+				rec, want := tcpConnectRecord(), tt.keys
+				if kind == "HttpForward" {
+					rec = httpForwardRecord()
+					d := rec.Detail.(*HTTPForward)
+					d.NextBindIP, d.NextBoundAddr, d.NextExpire = rec.Detail.(*HTTPForward).NextPeerAddr.Addr(), ap("127.0.0.1:4000"), testStart
+					want += httpBase
+					if strings.Contains(tt.keys, "escaper") {
+						want += httpConnected
+					}
+					if strings.Contains(tt.keys, "total_time") {
+						want += httpRunning
+					}
+				}
+				rec.Event = tt.event
+				if !tt.event.IsFinished() {
+					rec.Reason = 0
+				}
+				if err := rec.Validate(); err != nil {
+					t.Fatalf("%s: Validate() = %v", kind, err)
+				}
+				got := sortedKeys(decode(t, logLine(t, "", Field(rec))))
+				wantKeys := strings.Fields(want)
+				sortStrings(wantKeys)
+				if !reflect.DeepEqual(got, wantKeys) {
+					t.Errorf("%s %v keys\n got %v\nwant %v", kind, tt.event, got, wantKeys)
+				}
+			}
+		})
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// A reason set on a running task's record is written; unset it is left out
+// without complaint (SCHEMA.md: required only on a finished record).
+func TestReasonOnRunningRecord(t *testing.T) {
+	rec := tcpConnectRecord()
+	rec.Event = EventPeriodic
+	if m := decode(t, logLine(t, "", Field(rec))); m["reason"] != "ClosedByClient" {
+		t.Errorf("reason = %v, want ClosedByClient", m["reason"])
+	}
+	rec.Reason = 0
+	m := decode(t, logLine(t, "", Field(rec)))
+	if _, ok := m["reason"]; ok {
+		t.Errorf("unset reason written on a Periodic record")
+	}
+	if _, ok := m[ErrorKey]; ok {
+		t.Errorf("unset reason on a Periodic record reported as an error: %v", m[ErrorKey])
+	}
+}
+
+// unknownDetail is a Detail from outside the package.
+type unknownDetail struct{}
+
+func (unknownDetail) TaskType() TaskType { return TaskTypeTCPConnect }
+func (unknownDetail) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("custom", "yes")
+	enc.AddInt64("n", 7)
+	return nil
+}
+
+func TestBadRecords(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(r *TaskLog)
+		gone    []string // keys of the good record that must be left out
+		problem []string // text each bad key's error must hold
+	}{
+		{"zero record", func(r *TaskLog) { *r = TaskLog{} },
+			[]string{"server_type", "server_name", "task_type", "task_id", "stage", "start_at", "reason", "total_time", "server_addr"},
+			[]string{"server_type: missing", "server_name: missing", "task_id: missing", "stage: missing",
+				"start_at: missing", "reason: missing", "total_time: missing", "task_type: missing"}},
+		{"nil detail", func(r *TaskLog) { r.Detail = nil },
+			[]string{"task_type", "server_addr", "c_rd_bytes"}, []string{"task_type: missing"}},
+		{"typed nil detail", func(r *TaskLog) { r.Detail = (*TCPConnect)(nil) },
+			[]string{"server_addr", "c_rd_bytes"}, []string{"detail: nil *TCPConnect"}},
+		{"typed nil http detail", func(r *TaskLog) { r.Detail = (*HTTPForward)(nil) },
+			[]string{"server_addr"}, []string{"detail: nil *HTTPForward"}},
+		{"enums out of range", func(r *TaskLog) { r.ServerType, r.Stage, r.Event, r.Reason = 99, 98, 97, 96 },
+			[]string{"server_type", "stage", "task_event", "reason"},
+			[]string{"server_type: invalid value ServerType(99)", "stage: invalid value Stage(98)",
+				"task_event: invalid value Event(97)", "reason: invalid value Reason(96)"}},
+		{"invalid utf8", func(r *TaskLog) {
+			r.ServerName, r.User, r.Escaper = "in\xff", "al\xc3ice", "d\xfe"
+			r.Detail.(*TCPConnect).Upstream = "ex\xffample.com:443"
+		}, []string{"server_name", "user", "escaper", "upstream"},
+			[]string{`server_name: invalid UTF-8 "in\xff"`, `user: invalid UTF-8 "al\xc3ice"`,
+				`escaper: invalid UTF-8 "d\xfe"`, `upstream: invalid upstream "ex\xffample.com:443"`}},
+		{"negative durations", func(r *TaskLog) {
+			r.WaitTime, r.TotalTime = -1, -time.Second
+			r.Detail.(*TCPConnect).ConnectSpend = -time.Millisecond
+		}, []string{"wait_time", "total_time", "tcp_connect_spend"},
+			[]string{"wait_time: negative duration -1.000ns", "total_time: negative duration -1.000s",
+				"tcp_connect_spend: negative duration -1.000ms"}},
+		{"missing addresses", func(r *TaskLog) {
+			d := r.Detail.(*TCPConnect)
+			d.ServerAddr, d.ClientAddr, d.Upstream = netip.AddrPort{}, netip.AddrPort{}, ""
+		}, []string{"server_addr", "client_addr", "upstream"},
+			[]string{"server_addr: missing", "client_addr: missing", "upstream: missing"}},
+		{"bad upstream", func(r *TaskLog) { r.Detail.(*TCPConnect).Upstream = "example.com" },
+			[]string{"upstream"}, []string{`upstream: invalid upstream "example.com" (want host:port)`}},
+		{"negative tries", func(r *TaskLog) { r.Detail.(*TCPConnect).ConnectTries = -2 },
+			[]string{"tcp_connect_tries"}, []string{"tcp_connect_tries: negative count -2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			good := decode(t, logLine(t, "", Field(tcpConnectRecord())))
+			rec := tcpConnectRecord()
+			tt.mutate(rec)
+			err := rec.Validate()
+			if err == nil {
+				t.Fatal("Validate() = nil, want an error")
+			}
+			m := decode(t, logLine(t, "", Field(rec)))
+			logged, _ := m[ErrorKey].(string)
+			if logged != err.Error() {
+				t.Errorf("%s = %q, want the Validate error %q", ErrorKey, logged, err)
+			}
+			for _, p := range tt.problem {
+				if !strings.Contains(err.Error(), p) {
+					t.Errorf("error %q does not say %q", err, p)
+				}
+			}
+			gone := map[string]bool{}
+			for _, k := range tt.gone {
+				gone[k] = true
+				if _, ok := m[k]; ok {
+					t.Errorf("bad key %s was written: %v", k, m[k])
+				}
+			}
+			// Every other key of the good record survives with its value,
+			// except those the mutation itself changed to a valid value.
+			for k, v := range good {
+				if gone[k] || k == "msg" || tt.name == "zero record" || strings.HasPrefix(tt.name, "nil") || strings.HasPrefix(tt.name, "typed nil") {
+					continue
+				}
+				if !reflect.DeepEqual(m[k], v) {
+					t.Errorf("valid key %s = %v, want %v", k, m[k], v)
+				}
+			}
+			var ke *KeyError
+			if !errors.As(err, &ke) || ke.Key == "" {
+				t.Errorf("errors.As(%v, *KeyError) found nothing", err)
+			}
+		})
+	}
+}
+
+func TestNilRecord(t *testing.T) {
+	var rec *TaskLog
+	if err := rec.Validate(); err == nil {
+		t.Error("(*TaskLog)(nil).Validate() = nil")
+	}
+	m := decode(t, logLine(t, "m", Field(rec)))
+	if m[ErrorKey] != "tasklog: nil *TaskLog" || len(m) != 3 {
+		t.Errorf("Field(nil) wrote %v", m)
+	}
+	m = decode(t, logLine(t, "m", Object("task", rec)))
+	if m["taskError"] != "tasklog: nil *TaskLog" || fmt.Sprint(m["task"]) != "map[]" {
+		t.Errorf("Object(task, nil) wrote %v", m)
+	}
+}
+
+func TestUnknownDetail(t *testing.T) {
+	rec := minimalRecord()
+	rec.Detail = unknownDetail{}
+	if err := rec.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	m := decode(t, logLine(t, "", Field(rec)))
+	if m["custom"] != "yes" || fmt.Sprint(m["n"]) != "7" || m["task_type"] != "TcpConnect" {
+		t.Errorf("unknown detail wrote %v", m)
+	}
+	attrs := slogMap(t, rec)
+	if attrs["custom"] != "yes" || fmt.Sprint(attrs["n"]) != "7" {
+		t.Errorf("unknown detail through slog wrote %v", attrs)
+	}
+}
+
+// Detail's own MarshalLogObject writes the finished record's sub-type keys.
+func TestDetailMarshalLogObject(t *testing.T) {
+	enc := zapcore.NewMapObjectEncoder()
+	d := tcpConnectRecord().Detail
+	if err := d.MarshalLogObject(enc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"server_addr": "10.0.0.1:3128", "client_addr": "[2001:db8::7]:53211", "upstream": "example.com:443",
+		"next_bind_ip": "192.0.2.10", "next_bound_addr": "192.0.2.10:40000", "next_peer_addr": "93.184.216.34:443",
+		"next_expire": "2026-11-24T11:30:01.123456Z", "tcp_connect_tries": int64(2), "tcp_connect_spend": "1.235ms",
+		"c_rd_bytes": uint64(517), "c_wr_bytes": uint64(4810), "r_rd_bytes": uint64(4810), "r_wr_bytes": uint64(517),
+	}
+	if !reflect.DeepEqual(enc.Fields, want) {
+		t.Errorf("TCPConnect fields\n got %v\nwant %v", enc.Fields, want)
+	}
+	err := (&UDPConnect{}).MarshalLogObject(zapcore.NewMapObjectEncoder())
+	for _, k := range []string{"tcp_server_addr: missing", "tcp_client_addr: missing", "upstream: missing"} {
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("empty UDPConnect error %v does not say %q", err, k)
+		}
+	}
+}
+
+func TestStatusCodes(t *testing.T) {
+	for _, tt := range []struct {
+		code  int
+		ok    bool
+		write bool
+	}{{0, true, false}, {200, true, true}, {599, true, true}, {99, false, false}, {1000, false, false}, {-1, false, false}} {
+		rec := httpForwardRecord()
+		rec.Detail.(*HTTPForward).RspStatus = tt.code
+		err := rec.Validate()
+		if (err == nil) != tt.ok {
+			t.Errorf("RspStatus %d: Validate() = %v", tt.code, err)
+		}
+		_, written := decode(t, logLine(t, "", Field(rec)))["rsp_status"]
+		if written != tt.write {
+			t.Errorf("RspStatus %d: written = %v, want %v", tt.code, written, tt.write)
+		}
+	}
+}
+
+func TestValidUpstream(t *testing.T) {
+	for s, want := range map[string]bool{
+		"example.com:443": true, "10.0.0.1:80": true, "[2001:db8::1]:53": true, "h:0": true, "h:65535": true,
+		"": false, "example.com": false, ":443": false, "h:": false, "h:65536": false, "h:123456": false,
+		"h:8a": false, "2001:db8::1:53": false, "[2001:db8::1]": false, "[10.0.0.1]:80": false, "[:80": false,
+		"[]:80": false, "a b:80": false, "h/x:80": false, "日本.jp:80": false,
+	} {
+		if got := validUpstream(s); got != want {
+			t.Errorf("validUpstream(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestConcurrentEncoding(t *testing.T) {
+	rec := httpForwardRecord()
+	want := logLine(t, "m", Field(rec)) + "\n"
+	logger, buf := newTestLogger(nil)
+	var wg sync.WaitGroup
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 20; j++ {
+				logger.Info("m", Field(rec))
+			}
+		}()
+	}
+	wg.Wait()
+	lines := strings.SplitAfter(buf.String(), "\n")
+	lines = lines[:len(lines)-1]
+	if len(lines) != 2000 {
+		t.Fatalf("%d lines, want 2000", len(lines))
+	}
+	for i, l := range lines {
+		if l != want {
+			t.Fatalf("line %d differs:\n got %s\nwant %s", i, l, want)
+		}
+	}
+}
+
+func TestFieldAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(EncoderConfig()), zapcore.AddSync(discard{}), zap.InfoLevel))
+	for _, rec := range []*TaskLog{tcpConnectRecord(), httpForwardRecord(), udpAssociateRecord(), ftpOverHTTPRecord()} {
+		// zap itself allocates one: the variadic field slice.
+		if n := testing.AllocsPerRun(1000, func() { logger.Info(rec.Reason.Text(), Field(rec)) }); n > 1 {
+			t.Errorf("%v: logger.Info with Field allocates %v times, want at most zap's 1", rec.Detail.TaskType(), n)
+		}
+		if n := testing.AllocsPerRun(1000, func() { _ = rec.Validate() }); n != 0 {
+			t.Errorf("%v: Validate on a good record allocates %v times", rec.Detail.TaskType(), n)
+		}
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
