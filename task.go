@@ -1,0 +1,333 @@
+package tasklog
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// Counters are a task's byte and packet counters. Relay goroutines may add
+// to them concurrently (the connection wrappers of [Task.WrapClient] and
+// friends do); the task copies them into its record each time it writes
+// one. Adding costs one atomic add and no allocation.
+type Counters struct {
+	ClientReadBytes    atomic.Uint64 // c_rd_bytes: received from the client
+	ClientWriteBytes   atomic.Uint64 // c_wr_bytes: sent to the client
+	RemoteReadBytes    atomic.Uint64 // r_rd_bytes: received from the remote peer
+	RemoteWriteBytes   atomic.Uint64 // r_wr_bytes: sent to the remote peer
+	ClientReadPackets  atomic.Uint64 // c_rd_packets (UDP)
+	ClientWritePackets atomic.Uint64 // c_wr_packets (UDP)
+	RemoteReadPackets  atomic.Uint64 // r_rd_packets (UDP)
+	RemoteWritePackets atomic.Uint64 // r_wr_packets (UDP)
+}
+
+// Task is one proxy task from creation to its finished record: it owns the
+// task's record, its timing (wait, ready and total time on the monotonic
+// clock) and its [Counters], and writes its event records. Make it with
+// [Server.NewTask]; end it with [Task.Finish], which writes exactly one
+// finished record whatever the exit path.
+//
+// All methods are safe for concurrent use. Record changes and record
+// writes are serialized by a per-task lock, so a Periodic record never sees
+// a half-made change.
+type Task struct {
+	Counters Counters
+
+	srv     *Server
+	created time.Time // monotonic start
+	log     bool      // the per-task log decision, made once
+
+	timer *time.Timer // guarded by mu; the periodic records
+
+	mu          sync.Mutex
+	rec         TaskLog // guarded by mu
+	done        bool    // guarded by mu; Finish has run
+	cliShutdown bool    // guarded by mu
+	upShutdown  bool    // guarded by mu
+	field       [1]zap.Field
+	msg         [160]byte // room for a finished message, never reused
+}
+
+// NewTask creates a task for a request that has become one, at the current
+// time. waitStart is when the server began waiting for the request (the
+// accept, or on a kept-alive connection the start of polling for the next
+// request); wait_time runs from it to now, and a zero waitStart leaves
+// wait_time unset. user is the authenticated user name, or "". detail is
+// the sub-type record (a *TCPConnect, *HTTPForward, ...), filled with what
+// is known now; change it later only through [Task.Update].
+//
+// NewTask assigns the task id, sets StartAt and stage Created, makes the
+// log decision, and writes the Created record if the server asks for one.
+// It allocates the Task.
+func (s *Server) NewTask(waitStart time.Time, user string, detail Detail) *Task {
+	now := time.Now()
+	t := &Task{srv: s, created: now}
+	t.rec = TaskLog{
+		ServerType: s.typ,
+		ServerName: s.name,
+		TaskID:     s.newID(),
+		Stage:      StageCreated,
+		StartAt:    now.Round(0),
+		User:       user,
+		Detail:     detail,
+	}
+	if !waitStart.IsZero() {
+		if w := now.Sub(waitStart); w > 0 {
+			t.rec.WaitTime = w
+		}
+	}
+	t.log = s.filter == nil || s.filter(&t.rec)
+	s.track(t)
+	t.mu.Lock() // the timer may fire before AfterFunc returns
+	if s.created {
+		t.writeEvent(EventCreated)
+	}
+	if s.periodic > 0 && t.log {
+		t.timer = time.AfterFunc(s.periodic, t.tick)
+	}
+	t.mu.Unlock()
+	return t
+}
+
+// ID returns the task id.
+func (t *Task) ID() uuid.UUID { return t.rec.TaskID } // set once, before t is shared
+
+// Elapsed returns the time since the task was created, on the monotonic
+// clock: the value for total_time and the dur_* keys.
+func (t *Task) Elapsed() time.Duration { return time.Since(t.created) }
+
+// SetStage records how far the task got.
+func (t *Task) SetStage(s Stage) {
+	t.Update(func(r *TaskLog) { r.Stage = s })
+}
+
+// SetUser sets the user key. The log decision was made when the task was
+// created and does not change.
+func (t *Task) SetUser(user string) {
+	t.Update(func(r *TaskLog) { r.User = user })
+}
+
+// SetEscaper sets the escaper key, the name of the route the task took.
+func (t *Task) SetEscaper(escaper string) {
+	t.Update(func(r *TaskLog) { r.Escaper = escaper })
+}
+
+// Update runs fn with the task's record under the task's lock, to set
+// sub-type fields: t.Update(func(r *TaskLog) { r.Detail.(*tasklog.HTTPForward).RspStatus = 200 }).
+// fn must not keep the record or call the task's methods. Counters in the
+// Detail are overwritten from [Task.Counters] whenever a record is written.
+// After [Task.Finish] the record is frozen: Update and the setters do
+// nothing, so a core that keeps entries and marshals them later still sees
+// the finished record as it was written.
+func (t *Task) Update(fn func(rec *TaskLog)) {
+	t.mu.Lock()
+	if !t.done {
+		fn(&t.rec)
+	}
+	t.mu.Unlock()
+}
+
+// Connected marks the upstream connected: stage Connected, and the
+// Connected record if the server asks for it.
+func (t *Task) Connected() {
+	t.mu.Lock()
+	if !t.done {
+		t.rec.Stage = StageConnected
+		if t.srv.connected {
+			t.writeEvent(EventConnected)
+		}
+	}
+	t.mu.Unlock()
+}
+
+// Relaying marks both channels established: stage Relaying, and ready_time
+// fixed at the time since creation. Only the first call sets ready_time.
+func (t *Task) Relaying() {
+	t.Update(func(r *TaskLog) {
+		r.Stage = StageRelaying
+		if r.ReadyTime == 0 {
+			r.ReadyTime = max(t.Elapsed(), 1)
+		}
+	})
+}
+
+// ClientShutdown writes the ClientShutdown record: the client closed its
+// sending side first, gracefully. Only the first call writes.
+func (t *Task) ClientShutdown() { t.shutdown(&t.cliShutdown, EventClientShutdown) }
+
+// UpstreamShutdown writes the UpstreamShutdown record: the upstream closed
+// its sending side first, gracefully. Only the first call writes.
+func (t *Task) UpstreamShutdown() { t.shutdown(&t.upShutdown, EventUpstreamShutdown) }
+
+func (t *Task) shutdown(once *bool, ev Event) {
+	t.mu.Lock()
+	if !t.done && !*once {
+		*once = true
+		t.writeEvent(ev)
+	}
+	t.mu.Unlock()
+}
+
+// Finish ends the task and writes its one finished record: task_event
+// Finished, reason, total_time and the counters, with the message g3 uses,
+// reason.Text() or reason.Text()+": "+err.Error(). Only the first call
+// does anything and returns true; later calls, from any goroutine or a
+// defer, return false. It stops the periodic records.
+//
+// Finish allocates nothing beyond what the logger allocates itself (and
+// what err.Error() allocates), as long as the message fits 160 bytes.
+func (t *Task) Finish(reason Reason, err error) bool {
+	t.mu.Lock()
+	if t.done {
+		t.mu.Unlock()
+		return false
+	}
+	t.done = true
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	t.rec.Reason = reason
+	t.writeRecord(EventFinished, t.message(reason, err))
+	t.mu.Unlock()
+	t.srv.untrack(t)
+	return true
+}
+
+// message builds the finished message in t.msg. The buffer is written once,
+// here, and never changed afterwards, so the string may outlive the call
+// (a core that keeps entries, such as zaptest/observer, stays correct).
+func (t *Task) message(reason Reason, err error) string {
+	text := reason.Text()
+	if err == nil {
+		return text
+	}
+	e := err.Error()
+	if len(text)+2+len(e) > len(t.msg) {
+		return text + ": " + e
+	}
+	n := copy(t.msg[:], text)
+	n += copy(t.msg[n:], ": ")
+	n += copy(t.msg[n:], e)
+	return unsafe.String(&t.msg[0], n)
+}
+
+// tick writes a Periodic record and re-arms the timer.
+func (t *Task) tick() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return
+	}
+	t.writeEvent(EventPeriodic)
+	t.timer.Reset(t.srv.periodic)
+}
+
+// writeEvent writes a record of a running task, whose message g3 leaves
+// empty. t.mu is held.
+func (t *Task) writeEvent(ev Event) { t.writeRecord(ev, "") }
+
+// writeRecord brings the record up to date for ev and writes it. t.mu is
+// held. The finished record is written in place, without allocating: it
+// never changes again. A running task's record does change, so its event
+// records are written from a copy, which costs an allocation, and a core
+// that keeps entries and marshals them later still sees each as written.
+func (t *Task) writeRecord(ev Event, msg string) {
+	if !t.log {
+		return
+	}
+	t.rec.Event = ev
+	if ev != EventCreated && ev != EventConnected {
+		t.rec.TotalTime = max(t.Elapsed(), 1)
+		t.copyCounters()
+	}
+	ce := t.srv.logger.Check(zapcore.InfoLevel, msg)
+	if ce == nil {
+		return
+	}
+	if ev == EventFinished {
+		t.field[0] = Field(&t.rec)
+		ce.Write(t.field[:]...)
+		return
+	}
+	snap := t.rec
+	snap.Detail = cloneDetail(t.rec.Detail)
+	ce.Write(Field(&snap))
+}
+
+// cloneDetail returns a copy of d; a Detail of an unknown type is shared.
+func cloneDetail(d Detail) Detail {
+	switch d := d.(type) {
+	case *TCPConnect:
+		if d != nil {
+			c := *d
+			return &c
+		}
+	case *HTTPForward:
+		if d != nil {
+			c := *d
+			return &c
+		}
+	case *FTPOverHTTP:
+		if d != nil {
+			c := *d
+			return &c
+		}
+	case *UDPAssociate:
+		if d != nil {
+			c := *d
+			return &c
+		}
+	case *UDPConnect:
+		if d != nil {
+			c := *d
+			return &c
+		}
+	}
+	return d
+}
+
+// copyCounters copies the atomic counters into the record's Detail.
+func (t *Task) copyCounters() {
+	c := &t.Counters
+	switch d := t.rec.Detail.(type) {
+	case *TCPConnect:
+		if d != nil {
+			c.copyTCP(d)
+		}
+	case *HTTPForward:
+		if d != nil {
+			c.copyTCP(&d.TCPConnect)
+		}
+	case *FTPOverHTTP:
+		if d != nil {
+			d.ClientReadBytes, d.ClientWriteBytes = c.ClientReadBytes.Load(), c.ClientWriteBytes.Load()
+		}
+	case *UDPAssociate:
+		if d != nil {
+			c.copyUDP(&d.UDPCounters)
+		}
+	case *UDPConnect:
+		if d != nil {
+			c.copyUDP(&d.UDPCounters)
+		}
+	}
+}
+
+func (c *Counters) copyTCP(d *TCPConnect) {
+	d.ClientReadBytes, d.ClientWriteBytes = c.ClientReadBytes.Load(), c.ClientWriteBytes.Load()
+	d.RemoteReadBytes, d.RemoteWriteBytes = c.RemoteReadBytes.Load(), c.RemoteWriteBytes.Load()
+}
+
+func (c *Counters) copyUDP(d *UDPCounters) {
+	*d = UDPCounters{
+		ClientReadBytes: c.ClientReadBytes.Load(), ClientReadPackets: c.ClientReadPackets.Load(),
+		ClientWriteBytes: c.ClientWriteBytes.Load(), ClientWritePackets: c.ClientWritePackets.Load(),
+		RemoteReadBytes: c.RemoteReadBytes.Load(), RemoteReadPackets: c.RemoteReadPackets.Load(),
+		RemoteWriteBytes: c.RemoteWriteBytes.Load(), RemoteWritePackets: c.RemoteWritePackets.Load(),
+	}
+}
