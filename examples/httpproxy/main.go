@@ -1,0 +1,76 @@
+// Command httpproxy is an HTTP proxy that writes g3proxy's task log:
+// CONNECT tunnels are TcpConnect tasks and absolute-URI requests are
+// HttpForward tasks. Each task ends in one JSON line on stdout that a
+// g3proxy log pipeline reads unchanged.
+//
+//	go run ./examples/httpproxy -listen 127.0.0.1:3128
+//	curl -x http://127.0.0.1:3128 http://example.com/
+//
+// SIGINT or SIGTERM shuts it down, finishing every open task with
+// CanceledAsServerQuit.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/httpproxy"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "httpproxy:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done. It prints "listening on ADDR" to stderr
+// once the listener is up.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("httpproxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:3128", "address to listen on")
+	name := fs.String("name", "http", "g3 server_name of the records")
+	daemon := fs.String("daemon", "", "g3 daemon_name of the records (left out when empty)")
+	periodic := fs.Duration("periodic", 0, "write a Periodic record this often while a task runs (0: never)")
+	created := fs.Bool("created", false, "write Created records")
+	connected := fs.Bool("connected", false, "write Connected records")
+	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(stdout)), zap.InfoLevel)
+	logger := zap.New(core).With(tasklog.LoggerFields(*daemon)...)
+	defer logger.Sync()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	p := httpproxy.New(httpproxy.Config{Name: *name, Logger: logger, Periodic: *periodic,
+		Created: *created, Connected: *connected, Idle: *idle})
+	fmt.Fprintln(stderr, "listening on", ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- p.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		p.Shutdown()
+		return <-served
+	case err := <-served:
+		p.Shutdown()
+		return err
+	}
+}

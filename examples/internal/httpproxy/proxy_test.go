@@ -1,0 +1,324 @@
+package httpproxy
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/proxylog/tasklog"
+)
+
+type fixture struct {
+	proxy *Proxy
+	addr  string
+	logs  *observer.ObservedLogs
+}
+
+func start(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	core, logs := observer.New(zapcore.InfoLevel)
+	cfg.Logger = zap.New(core)
+	p := New(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ln) }()
+	t.Cleanup(func() {
+		p.Shutdown()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return &fixture{proxy: p, addr: ln.Addr().String(), logs: logs}
+}
+
+// finished waits for n finished records and checks that no task wrote two.
+func (f *fixture) finished(t *testing.T, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	var out []map[string]any
+	for {
+		out = out[:0]
+		seen := map[any]bool{}
+		for _, e := range f.logs.All() {
+			m := e.ContextMap()
+			if m["task_event"] != "Finished" {
+				continue
+			}
+			if seen[m["task_id"]] {
+				t.Fatalf("task %v wrote two Finished records", m["task_id"])
+			}
+			seen[m["task_id"]] = true
+			if m[tasklog.ErrorKey] != nil {
+				t.Fatalf("bad record: %v", m[tasklog.ErrorKey])
+			}
+			m["msg"] = e.Message
+			out = append(out, m)
+		}
+		if len(out) >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(out) != n {
+		t.Fatalf("%d finished records, want %d", len(out), n)
+	}
+	return out
+}
+
+// rawUpstream accepts one connection, reads want bytes, answers with
+// reply and closes.
+func rawUpstream(t *testing.T, want int, reply []byte) (addr string, got chan []byte) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	got = make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, want)
+		io.ReadFull(c, buf)
+		c.Write(reply)
+		got <- buf
+	}()
+	return ln.Addr().String(), got
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
+func TestConnectTunnelCounts(t *testing.T) {
+	f := start(t, Config{})
+	up, down := bytes.Repeat([]byte("u"), 300000), bytes.Repeat([]byte("d"), 700001)
+	target, got := rawUpstream(t, len(up), down)
+	c := dial(t, f.addr)
+	// The tunnel's first bytes ride behind the CONNECT request.
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n%s", target, target, up[:1000])
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	c.Write(up[1000:])
+	back, err := io.ReadAll(br)
+	if err != nil || !bytes.Equal(back, down) {
+		t.Fatalf("client got %d bytes, %v", len(back), err)
+	}
+	if !bytes.Equal(<-got, up) {
+		t.Fatal("upstream got other bytes")
+	}
+	c.Close()
+	m := f.finished(t, 1)[0]
+	for k, v := range map[string]any{"task_type": "TcpConnect", "upstream": target, "reason": "ClosedByUpstream",
+		"c_rd_bytes": uint64(len(up)), "r_wr_bytes": uint64(len(up)), "r_rd_bytes": uint64(len(down)),
+		"c_wr_bytes": uint64(len(down)), "stage": "Relaying", "tcp_connect_tries": int64(1)} {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+}
+
+func TestForwardGet(t *testing.T) {
+	body := strings.Repeat("hello ", 1000)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.User != nil || strings.Contains(r.RequestURI, "s3cret") {
+			t.Errorf("credentials reached the origin: %q", r.RequestURI)
+		}
+		io.WriteString(w, body)
+	}))
+	defer origin.Close()
+	host := strings.TrimPrefix(origin.URL, "http://")
+	f := start(t, Config{Connected: true})
+	c := dial(t, f.addr)
+	br := bufio.NewReader(c)
+	var reqs []string
+	var respBytes []int
+	for i, uri := range []string{"http://bob:s3cret@" + host + "/a?x=1", "http://" + host + "/b"} {
+		req := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: test/%d\r\n\r\n", uri, host, i)
+		reqs = append(reqs, req)
+		io.WriteString(c, req)
+		var raw bytes.Buffer
+		resp, err := http.ReadResponse(bufio.NewReader(io.TeeReader(br, &raw)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if string(got) != body || resp.StatusCode != 200 {
+			t.Fatalf("response %d %q", resp.StatusCode, got[:min(len(got), 20)])
+		}
+		respBytes = append(respBytes, raw.Len())
+		time.Sleep(10 * time.Millisecond)
+	}
+	recs := f.finished(t, 2)
+	for i, m := range recs {
+		wantURI := "http://" + host + "/b"
+		if i == 0 {
+			wantURI = "http://bob:xyz@" + host + "/a?x=1"
+		}
+		for k, v := range map[string]any{"task_type": "HttpForward", "method": "GET", "uri": wantURI,
+			"user_agent": fmt.Sprintf("test/%d", i), "rsp_status": int64(200), "origin_status": int64(200),
+			"reason": "Finished", "stage": "Finished", "msg": "finished", "upstream": host,
+			"c_rd_bytes": uint64(len(reqs[i])), "c_wr_bytes": uint64(respBytes[i]), "reuse_connection": i == 1} {
+			if m[k] != v {
+				t.Errorf("request %d: %s = %v, want %v", i, k, m[k], v)
+			}
+		}
+		for _, k := range []string{"dur_req_send_hdr", "dur_req_send_all", "dur_rsp_recv_hdr", "dur_rsp_recv_all", "pipeline_wait", "wait_time"} {
+			if _, err := tasklog.ParseDuration(fmt.Sprint(m[k])); err != nil {
+				t.Errorf("request %d: %s = %v: %v", i, k, m[k], err)
+			}
+		}
+		if m["r_rd_bytes"].(uint64) < uint64(len(body)) || m["r_wr_bytes"].(uint64) == 0 {
+			t.Errorf("request %d: remote counters %v/%v", i, m["r_rd_bytes"], m["r_wr_bytes"])
+		}
+	}
+	// The kept-alive connection's second request waited at least the sleep.
+	if w, _ := tasklog.ParseDuration(fmt.Sprint(recs[1]["wait_time"])); w < 10*time.Millisecond {
+		t.Errorf("second wait_time %v, want at least 10ms", w)
+	}
+}
+
+func TestRefusedUpstream(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln.Addr().String()
+	ln.Close()
+	f := start(t, Config{})
+	c := dial(t, f.addr)
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", closed, closed)
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: http.MethodConnect})
+	if err != nil || resp.StatusCode != 502 {
+		t.Fatalf("CONNECT to a closed port: %v %v", resp, err)
+	}
+	c2 := dial(t, f.addr)
+	fmt.Fprintf(c2, "GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n", closed, closed)
+	resp, err = http.ReadResponse(bufio.NewReader(c2), nil)
+	if err != nil || resp.StatusCode != 502 {
+		t.Fatalf("GET to a closed port: %v %v", resp, err)
+	}
+	for _, m := range f.finished(t, 2) {
+		if m["reason"] != "UpstreamNotConnected" || !strings.HasPrefix(m["msg"].(string), "upstream not connected: dial tcp") {
+			t.Errorf("reason %v, message %q", m["reason"], m["msg"])
+		}
+	}
+}
+
+func TestClientHangsUp(t *testing.T) {
+	big := bytes.Repeat([]byte("z"), 64<<20)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(big) }))
+	defer origin.Close()
+	f := start(t, Config{})
+	c := dial(t, f.addr)
+	fmt.Fprintf(c, "GET %s/big HTTP/1.1\r\nHost: x\r\n\r\n", origin.URL)
+	if _, err := io.ReadFull(c, make([]byte, 200000)); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+	m := f.finished(t, 1)[0]
+	if m["reason"] != "ClientTcpWriteFailed" {
+		t.Errorf("reason = %v (%q), want ClientTcpWriteFailed", m["reason"], m["msg"])
+	}
+	if n := m["c_wr_bytes"].(uint64); n < 200000 || n >= uint64(len(big)) {
+		t.Errorf("c_wr_bytes = %d", n)
+	}
+}
+
+func TestShutdownFinishesOpenTasks(t *testing.T) {
+	before := runtime.NumGoroutine()
+	target, _ := rawUpstream(t, 1<<20, nil) // never answers
+	core, logs := observer.New(zapcore.InfoLevel)
+	p := New(Config{Logger: zap.New(core), Periodic: 10 * time.Millisecond})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	served := make(chan error, 1)
+	go func() { served <- p.Serve(ln) }()
+	var clients []net.Conn
+	for i := 0; i < 3; i++ {
+		c := dial(t, ln.Addr().String())
+		fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: x\r\n\r\n", target)
+		clients = append(clients, c)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Server().OpenTasks() < 3 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	p.Shutdown()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	finished := 0
+	for _, e := range logs.All() {
+		m := e.ContextMap()
+		if m["task_event"] == "Finished" {
+			finished++
+			if m["reason"] != "CanceledAsServerQuit" || e.Message != "canceled as server quit" {
+				t.Errorf("reason %v message %q", m["reason"], e.Message)
+			}
+		}
+	}
+	if finished != 3 {
+		t.Errorf("%d finished records, want 3", finished)
+	}
+	for _, c := range clients {
+		c.Close()
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before+1 && time.Now().Before(deadline) { // +1: the never-answering upstream
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before+1 {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines left after Shutdown, want %d:\n%s", n, before+1, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestProxyAuthentication(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Proxy-Authorization") != "" {
+			t.Error("Proxy-Authorization reached the origin")
+		}
+	}))
+	defer origin.Close()
+	f := start(t, Config{Users: map[string]string{"alice": "pw"}})
+	c := dial(t, f.addr)
+	fmt.Fprintf(c, "GET %s/ HTTP/1.1\r\nHost: x\r\n\r\n", origin.URL)
+	if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != 407 {
+		t.Fatalf("no credentials: %v %v", resp, err)
+	}
+	c2 := dial(t, f.addr)
+	fmt.Fprintf(c2, "GET %s/ HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic YWxpY2U6cHc=\r\n\r\n", origin.URL)
+	if resp, err := http.ReadResponse(bufio.NewReader(c2), nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("with credentials: %v %v", resp, err)
+	}
+	if m := f.finished(t, 1)[0]; m["user"] != "alice" {
+		t.Errorf("user = %v", m["user"])
+	}
+}

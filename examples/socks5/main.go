@@ -1,0 +1,86 @@
+// Command socks5 is a SOCKS5 server (no authentication, or
+// username/password) that writes g3proxy's task log: CONNECT requests are
+// TcpConnect tasks and UDP ASSOCIATE sessions are UdpAssociate tasks, one
+// JSON line each on stdout.
+//
+//	go run ./examples/socks5 -listen 127.0.0.1:1080
+//	curl --socks5 127.0.0.1:1080 http://example.com/
+//
+// SIGINT or SIGTERM shuts it down, finishing every open task with
+// CanceledAsServerQuit.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/socks5"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "socks5:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done. It prints "listening on ADDR" to stderr
+// once the listener is up.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("socks5", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:1080", "address to listen on")
+	name := fs.String("name", "socks", "g3 server_name of the records")
+	daemon := fs.String("daemon", "", "g3 daemon_name of the records (left out when empty)")
+	periodic := fs.Duration("periodic", 0, "write a Periodic record this often while a task runs (0: never)")
+	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
+	users := fs.String("users", "", "comma-separated user:password pairs; empty allows no authentication")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var userMap map[string]string
+	if *users != "" {
+		userMap = map[string]string{}
+		for _, pair := range strings.Split(*users, ",") {
+			u, pw, ok := strings.Cut(pair, ":")
+			if !ok || u == "" {
+				return fmt.Errorf("-users: want user:password, got %q", pair)
+			}
+			userMap[u] = pw
+		}
+	}
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(stdout)), zap.InfoLevel)
+	logger := zap.New(core).With(tasklog.LoggerFields(*daemon)...)
+	defer logger.Sync()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	s := socks5.New(socks5.Config{Name: *name, Logger: logger, Periodic: *periodic, Idle: *idle, Users: userMap})
+	fmt.Fprintln(stderr, "listening on", ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		s.Shutdown()
+		return <-served
+	case err := <-served:
+		s.Shutdown()
+		return err
+	}
+}
