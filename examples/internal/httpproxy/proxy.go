@@ -279,7 +279,9 @@ type forwardInfo struct {
 }
 
 // upstream points the Transport's connections at the current task.
-type upstream struct{ current atomic.Pointer[tasklog.Counters] }
+type upstream struct {
+	current atomic.Pointer[tasklog.Counters]
+}
 
 // remoteConn counts one remote connection into the current task.
 type remoteConn struct {
