@@ -54,7 +54,15 @@ func TestCurl(t *testing.T) {
 		}
 	}
 	host := strings.TrimPrefix(tlsOrigin.URL, "https://")
-	if tunnel["task_type"] != "TcpConnect" || tunnel["upstream"] != host || tunnel["reason"] != "ClosedByClient" {
+	// How a TLS tunnel ends is up to curl and the kernel: a clean close from
+	// either side, or a reset when curl closes with unread TLS data (a
+	// session ticket) in its buffer. All three are true reports.
+	switch tunnel["reason"] {
+	case "ClosedByClient", "ClosedByUpstream", "ClientTcpReadFailed":
+	default:
+		t.Errorf("tunnel reason %v", tunnel["reason"])
+	}
+	if tunnel["task_type"] != "TcpConnect" || tunnel["upstream"] != host {
 		t.Errorf("tunnel record %v", tunnel)
 	}
 	if fmt.Sprint(tunnel["c_rd_bytes"]) == "0" || fmt.Sprint(tunnel["c_wr_bytes"]) == "0" ||

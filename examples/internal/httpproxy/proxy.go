@@ -230,7 +230,8 @@ func (p *Proxy) tunnel(cc *clientConn, br *bufio.Reader, req *http.Request, wait
 	task := p.srv.NewTask(waitStart, user, detail)
 	reason, err := tasklog.ReasonCanceledAsServerQuit, error(nil)
 	defer func() { task.Finish(reason, err) }()
-	cc.current.Store(&task.Counters)
+	// The counters are the tunnel's payload: the proxy's own 200 or 502
+	// reply is not counted.
 
 	task.SetStage(tasklog.StageConnecting)
 	dialStart := time.Now()
@@ -253,7 +254,6 @@ func (p *Proxy) tunnel(cc *clientConn, br *bufio.Reader, req *http.Request, wait
 	task.SetEscaper("direct")
 	task.Connected()
 	task.SetStage(tasklog.StageReplying)
-	cc.current.Store(nil) // the reply is not tunnel payload
 	if _, werr := io.WriteString(cc, "HTTP/1.1 200 Connection established\r\n\r\n"); werr != nil {
 		reason, err = tasklog.ReasonFor(werr, tasklog.SideClient), werr
 		return

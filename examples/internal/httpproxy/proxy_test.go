@@ -322,3 +322,20 @@ func TestProxyAuthentication(t *testing.T) {
 		t.Errorf("user = %v", m["user"])
 	}
 }
+
+// A refused CONNECT counts no tunnel bytes: the 502 is the proxy's own.
+func TestRefusedConnectCountsNothing(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln.Addr().String()
+	ln.Close()
+	f := start(t, Config{})
+	c := dial(t, f.addr)
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: x\r\n\r\n", closed)
+	io.ReadAll(c)
+	m := f.finished(t, 1)[0]
+	for _, k := range []string{"c_rd_bytes", "c_wr_bytes", "r_rd_bytes", "r_wr_bytes"} {
+		if m[k] != uint64(0) {
+			t.Errorf("%s = %v, want 0", k, m[k])
+		}
+	}
+}
