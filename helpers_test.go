@@ -57,7 +57,13 @@ func newTestLogger(enc zapcore.Encoder) (*zap.Logger, *lockedBuffer) {
 // logLine writes one entry and returns its line without the newline.
 func logLine(t *testing.T, msg string, fields ...zap.Field) string {
 	t.Helper()
-	logger, buf := newTestLogger(nil)
+	return logLineWith(t, nil, msg, fields...)
+}
+
+// logLineWith is logLine through enc (nil: zap's JSON encoder).
+func logLineWith(t *testing.T, enc zapcore.Encoder, msg string, fields ...zap.Field) string {
+	t.Helper()
+	logger, buf := newTestLogger(enc)
 	logger.Info(msg, fields...)
 	line := buf.String()
 	if len(line) == 0 || line[len(line)-1] != '\n' {

@@ -17,8 +17,10 @@ import (
 // cannot disagree. Values reach a keyWriter already checked: strings are
 // valid UTF-8, durations positive, addresses valid.
 type keyWriter interface {
-	str(key, val string)  // a string that may need escaping
-	word(key, val string) // an enum word: plain ASCII letters
+	// str writes a string that may need escaping, or nothing and false
+	// when val is not valid UTF-8 (checked in the same scan as escaping).
+	str(key, val string) bool
+	word(key, val string) // a value known to need no escaping: enum words, checked upstreams
 	dur(key string, d time.Duration)
 	ts(key string, t time.Time)
 	id(key string, u uuid.UUID)
@@ -92,11 +94,9 @@ func (e *recEnc) optStr(key, v string) {
 	if v == "" {
 		return
 	}
-	if !utf8.ValidString(v) {
+	if !e.w.str(key, v) {
 		e.fail(key, "invalid UTF-8 "+strconv.Quote(v))
-		return
 	}
-	e.w.str(key, v)
 }
 
 func (e *recEnc) reqStr(key, v string) {
@@ -116,7 +116,7 @@ func (e *recEnc) upstream(key, v string, required bool) {
 	case !validUpstream(v):
 		e.fail(key, "invalid upstream "+strconv.Quote(v)+" (want host:port)")
 	default:
-		e.w.str(key, v)
+		e.w.word(key, v) // validUpstream allows nothing that needs escaping
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap/zapcore"
@@ -41,8 +42,14 @@ type slogWriter struct {
 	buf   []byte
 }
 
-func (w *slogWriter) add(a slog.Attr)      { w.attrs = append(w.attrs, a) }
-func (w *slogWriter) str(key, val string)  { w.add(slog.String(key, val)) }
+func (w *slogWriter) add(a slog.Attr) { w.attrs = append(w.attrs, a) }
+func (w *slogWriter) str(key, val string) bool {
+	if !utf8.ValidString(val) {
+		return false
+	}
+	w.add(slog.String(key, val))
+	return true
+}
 func (w *slogWriter) word(key, val string) { w.add(slog.String(key, val)) }
 func (w *slogWriter) formatted(key string) { w.add(slog.String(key, string(w.buf))) }
 func (w *slogWriter) dur(key string, d time.Duration) {

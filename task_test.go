@@ -368,8 +368,13 @@ func TestFinishAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(EncoderConfig()), zapcore.AddSync(discard{}), zap.InfoLevel))
-	srv := NewServer(ServerTypeHTTPProxy, "http", logger)
+	for _, enc := range testEncoders() {
+		logger := zap.New(zapcore.NewCore(enc.new(), zapcore.AddSync(discard{}), zap.InfoLevel))
+		finishAllocs(t, enc.name, NewServer(ServerTypeHTTPProxy, "http", logger))
+	}
+}
+
+func finishAllocs(t *testing.T, name string, srv *Server) {
 	const runs = 200
 	errRefused := errors.New("connect: connection refused")
 	for _, err := range []error{nil, errRefused} {
@@ -386,7 +391,7 @@ func TestFinishAllocs(t *testing.T) {
 			i++
 		})
 		if n != 0 {
-			t.Errorf("Task.Finish(err=%v) allocates %v times, want 0", err, n)
+			t.Errorf("%s: Task.Finish(err=%v) allocates %v times, want 0", name, err, n)
 		}
 	}
 }

@@ -139,7 +139,9 @@ var errNilRecord = errors.New("tasklog: nil *TaskLog")
 
 // MarshalLogObject implements [zapcore.ObjectMarshaler]. It writes the
 // record's keys in g3's wire formats whatever enc's EncoderConfig says about
-// durations and times, and allocates nothing of its own. It only reads r, so
+// durations and times, and allocates nothing of its own. With the encoder
+// of [NewEncoder] it writes straight into the line; with any other it uses
+// the generic Add* calls. It only reads r, so
 // it may run more than once per entry (a Tee core marshals once per
 // output). For a bad record it writes every valid key and returns the
 // [TaskLog.Validate] error.
@@ -147,10 +149,17 @@ func (r *TaskLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if r == nil {
 		return errNilRecord
 	}
-	w := getZapWriter(enc)
-	e := recEnc{w: w}
-	r.encode(&e)
-	putZapWriter(w)
+	var e recEnc
+	if je, ok := enc.(*jsonEncoder); ok {
+		// NewEncoder's encoder: write straight into its line.
+		e.w = (*jsonKeyWriter)(je)
+		r.encode(&e)
+	} else {
+		w := getZapWriter(enc)
+		e.w = w
+		r.encode(&e)
+		putZapWriter(w)
+	}
 	if e.bad {
 		return r.Validate()
 	}

@@ -30,20 +30,38 @@ func TestGoldenLines(t *testing.T) {
 		{"Minimal", minimalRecord(), goldenHead + `"upstream not connected","server_type":"TcpStream","server_name":"s","task_type":"TcpConnect","task_id":"5b1d9a3e8c1f4e2a9b7d0f6e5d4c3b2a","stage":"Connecting","start_at":"2026-11-24T10:30:01.123456Z","reason":"UpstreamNotConnected","total_time":"1.000ns","server_addr":"127.0.0.1:1","client_addr":"127.0.0.1:2","upstream":"10.9.9.9:22","tcp_connect_tries":0,"c_rd_bytes":0,"c_wr_bytes":0,"r_rd_bytes":0,"r_wr_bytes":0}`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.rec.Validate(); err != nil {
-				t.Fatalf("Validate() = %v", err)
-			}
-			if got := logLine(t, tt.rec.Reason.Text(), Field(tt.rec)); got != tt.want {
-				t.Errorf("Field line\n got %s\nwant %s", got, tt.want)
-			}
-			// Object nests the same keys under one key.
-			inner := strings.TrimPrefix(tt.want, goldenHead+`"`+tt.rec.Reason.Text()+`",`)
-			want := goldenHead + `"m","task":{` + inner + `}`
-			if got := logLine(t, "m", Object("task", tt.rec)); got != want {
-				t.Errorf("Object line\n got %s\nwant %s", got, want)
-			}
-		})
+		for _, enc := range testEncoders() {
+			t.Run(tt.name+"/"+enc.name, func(t *testing.T) {
+				if err := tt.rec.Validate(); err != nil {
+					t.Fatalf("Validate() = %v", err)
+				}
+				if got := logLineWith(t, enc.new(), tt.rec.Reason.Text(), Field(tt.rec)); got != tt.want {
+					t.Errorf("Field line\n got %s\nwant %s", got, tt.want)
+				}
+				// Object nests the same keys under one key.
+				inner := strings.TrimPrefix(tt.want, goldenHead+`"`+tt.rec.Reason.Text()+`",`)
+				want := goldenHead + `"m","task":{` + inner + `}`
+				if got := logLineWith(t, enc.new(), "m", Object("task", tt.rec)); got != want {
+					t.Errorf("Object line\n got %s\nwant %s", got, want)
+				}
+			})
+		}
+	}
+}
+
+// testEncoders are the encoders every golden line must come out of alike:
+// zap's own JSON encoder (the generic Add* path) and NewEncoder's (the
+// record writes straight into the line).
+func testEncoders() []struct {
+	name string
+	new  func() zapcore.Encoder
+} {
+	return []struct {
+		name string
+		new  func() zapcore.Encoder
+	}{
+		{"zap", func() zapcore.Encoder { return zapcore.NewJSONEncoder(EncoderConfig()) }},
+		{"tasklog", func() zapcore.Encoder { return NewEncoder(EncoderConfig()) }},
 	}
 }
 
@@ -210,6 +228,9 @@ func TestBadRecords(t *testing.T) {
 				t.Fatal("Validate() = nil, want an error")
 			}
 			m := decode(t, logLine(t, "", Field(rec)))
+			if fast := decode(t, logLineWith(t, NewEncoder(EncoderConfig()), "", Field(rec))); !reflect.DeepEqual(fast, m) {
+				t.Errorf("NewEncoder wrote\n%v\nzap wrote\n%v", fast, m)
+			}
 			logged, _ := m[ErrorKey].(string)
 			if logged != err.Error() {
 				t.Errorf("%s = %q, want the Validate error %q", ErrorKey, logged, err)
@@ -362,12 +383,16 @@ func TestFieldAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(EncoderConfig()), zapcore.AddSync(discard{}), zap.InfoLevel))
-	for _, rec := range []*TaskLog{tcpConnectRecord(), httpForwardRecord(), udpAssociateRecord(), ftpOverHTTPRecord()} {
-		// zap itself allocates one: the variadic field slice.
-		if n := testing.AllocsPerRun(1000, func() { logger.Info(rec.Reason.Text(), Field(rec)) }); n > 1 {
-			t.Errorf("%v: logger.Info with Field allocates %v times, want at most zap's 1", rec.Detail.TaskType(), n)
+	for _, enc := range testEncoders() {
+		logger := zap.New(zapcore.NewCore(enc.new(), zapcore.AddSync(discard{}), zap.InfoLevel))
+		for _, rec := range []*TaskLog{tcpConnectRecord(), httpForwardRecord(), udpAssociateRecord(), ftpOverHTTPRecord()} {
+			// zap itself allocates one: the variadic field slice.
+			if n := testing.AllocsPerRun(1000, func() { logger.Info(rec.Reason.Text(), Field(rec)) }); n > 1 {
+				t.Errorf("%s: %v: logger.Info with Field allocates %v times, want at most zap's 1", enc.name, rec.Detail.TaskType(), n)
+			}
 		}
+	}
+	for _, rec := range []*TaskLog{tcpConnectRecord(), httpForwardRecord(), udpAssociateRecord(), ftpOverHTTPRecord()} {
 		if n := testing.AllocsPerRun(1000, func() { _ = rec.Validate() }); n != 0 {
 			t.Errorf("%v: Validate on a good record allocates %v times", rec.Detail.TaskType(), n)
 		}

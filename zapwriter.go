@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap/zapcore"
@@ -39,7 +40,13 @@ func putZapWriter(w *zapWriter) {
 	zapWriterPool.Put(w)
 }
 
-func (w *zapWriter) str(key, val string)  { w.enc.AddString(key, val) }
+func (w *zapWriter) str(key, val string) bool {
+	if !utf8.ValidString(val) {
+		return false
+	}
+	w.enc.AddString(key, val)
+	return true
+}
 func (w *zapWriter) word(key, val string) { w.enc.AddString(key, val) }
 func (w *zapWriter) dur(key string, d time.Duration) {
 	w.buf = AppendDuration(w.buf[:0], d)
@@ -73,7 +80,7 @@ func (w *zapWriter) inline(m zapcore.ObjectMarshaler) error { return m.MarshalLo
 // nopWriter discards keys; validation runs the encoding with it.
 type nopWriter struct{}
 
-func (nopWriter) str(string, string)              {}
+func (nopWriter) str(_, val string) bool          { return utf8.ValidString(val) }
 func (nopWriter) word(string, string)             {}
 func (nopWriter) dur(string, time.Duration)       {}
 func (nopWriter) ts(string, time.Time)            {}

@@ -1,0 +1,120 @@
+package tasklog
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+func needsEscape(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }
+
+// plainWord agrees with a byte-by-byte check for every byte value at every
+// position, and for random words.
+func TestPlainWord(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			if got, want := plainWord(load64(string(b), 0)), !needsEscape(byte(c)); got != want {
+				t.Fatalf("plainWord(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 200000; i++ {
+		w := r.Uint64()
+		if i%2 == 0 {
+			w &= 0x7f7f7f7f7f7f7f7f // mostly ASCII
+		}
+		want := true
+		for k := 0; k < 8; k++ {
+			if needsEscape(byte(w >> (8 * k))) {
+				want = false
+			}
+		}
+		if got := plainWord(w); got != want {
+			t.Fatalf("plainWord(%#x) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+func TestAppendEscaped(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"plain ascii text longer than eight", "plain ascii text longer than eight"},
+		{`quote " and \ slash`, `quote \" and \\ slash`},
+		{"tab\tnl\ncr\rbell\x07del\x7f", `tab\tnl\ncr\rbell\u0007del` + "\x7f"},
+		{"日本語 é", "日本語 é"},
+		{"bad \xff utf8 \xe2\x82", `bad \ufffd utf8 \ufffd\ufffd`},
+		{"12345678\"", `12345678\"`},
+	}
+	for _, tt := range tests {
+		if got := string(appendEscaped(nil, tt.in)); got != tt.want {
+			t.Errorf("appendEscaped(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Values that netip or the URI sanitizer print with characters JSON must
+// escape (an IPv6 zone holds any text; a URI may hold '"' and '\\') come out
+// of the fast path escaped, as zap's encoder writes them.
+func TestFastPathEscapesOddValues(t *testing.T) {
+	rec := httpForwardRecord()
+	d := rec.Detail.(*HTTPForward)
+	d.URI = `http://h/a"b\c?q="x"`
+	d.NextBindIP = netip.MustParseAddr("fe80::1").WithZone(`eth"0\`)
+	d.NextBoundAddr = netip.AddrPortFrom(netip.MustParseAddr("fe80::2").WithZone("zone\x01é"), 80)
+	zapLine := logLineWith(t, zapcore.NewJSONEncoder(EncoderConfig()), "m", Field(rec))
+	ourLine := logLineWith(t, NewEncoder(EncoderConfig()), "m", Field(rec))
+	if zapLine != ourLine {
+		t.Errorf("lines differ\n zap %s\nours %s", zapLine, ourLine)
+	}
+	m := decode(t, ourLine)
+	if m["uri"] != `http://h/a"b\c?q="x"` || m["next_bind_ip"] != `fe80::1%eth"0\` {
+		t.Errorf("uri %v, next_bind_ip %v", m["uri"], m["next_bind_ip"])
+	}
+}
+
+func TestEncoderWithContextAndNamespaces(t *testing.T) {
+	for _, enc := range testEncoders() {
+		logger, buf := newTestLogger(enc.new())
+		logger = logger.With(zap.String("ctx", "a\"b")).With(zap.Namespace("ns"), zap.Int("n", 1))
+		logger.Info("m", Field(minimalRecord()), zap.Namespace("inner"), zap.Bool("b", true))
+		line := buf.String()
+		if !strings.Contains(line, `"ctx":"a\"b","ns":{"n":1,"server_type":"TcpStream"`) || !strings.HasSuffix(line, `"inner":{"b":true}}}`+"\n") {
+			t.Errorf("%s: %s", enc.name, line)
+		}
+	}
+}
+
+func TestConcurrentEncodingBothEncoders(t *testing.T) {
+	rec := httpForwardRecord()
+	for _, enc := range testEncoders() {
+		want := logLineWith(t, enc.new(), "m", Field(rec)) + "\n"
+		logger, buf := newTestLogger(enc.new())
+		var wg sync.WaitGroup
+		for i := 0; i < 100; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < 10; j++ {
+					logger.Info("m", Field(rec))
+				}
+			}()
+		}
+		wg.Wait()
+		for i, l := range strings.SplitAfter(buf.String(), "\n") {
+			if l != "" && l != want {
+				t.Fatalf("%s: line %d differs:\n got %s\nwant %s", enc.name, i, l, want)
+			}
+		}
+		if n := strings.Count(buf.String(), "\n"); n != 1000 {
+			t.Errorf("%s: %d lines, want 1000", enc.name, n)
+		}
+	}
+}
