@@ -297,6 +297,5 @@ func TestFloorWritesTheSameLine(t *testing.T) {
 
 type fixedClock time.Time
 
-func (c fixedClock) Now() time.Time                         { return time.Time(c) }
+func (c fixedClock) Now() time.Time                       { return time.Time(c) }
 func (fixedClock) NewTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }
-
