@@ -16,9 +16,11 @@
 //
 // [Field] writes a record's keys at the top level of the entry, the layout
 // of g3proxy's lines; [Object] nests them under one key. [EncoderConfig]
-// and [LoggerFields] shape the rest of the line like g3proxy's:
+// and [LoggerFields] shape the rest of the line like g3proxy's, and
+// [NewEncoder] writes it: zap's JSON encoding, with a fast path for task
+// records (zapcore.NewJSONEncoder works too, more slowly):
 //
-//	enc := zapcore.NewJSONEncoder(tasklog.EncoderConfig())
+//	enc := tasklog.NewEncoder(tasklog.EncoderConfig())
 //	logger := zap.New(zapcore.NewCore(enc, os.Stdout, zap.InfoLevel)).
 //		With(tasklog.LoggerFields("g3proxy")...)
 //	if ce := logger.Check(zap.InfoLevel, rec.Reason.Text()); ce != nil {

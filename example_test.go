@@ -47,7 +47,7 @@ func exampleRecord() *tasklog.TaskLog {
 func exampleLogger() *zap.Logger {
 	cfg := tasklog.EncoderConfig()
 	cfg.TimeKey = "" // a real logger keeps report_ts
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(cfg), zapcore.AddSync(os.Stdout), zap.InfoLevel)
+	core := zapcore.NewCore(tasklog.NewEncoder(cfg), zapcore.AddSync(os.Stdout), zap.InfoLevel)
 	return zap.New(core)
 }
 
@@ -155,7 +155,7 @@ func ExampleSanitizeURI() {
 
 // A logger whose lines a g3proxy pipeline cannot tell from g3proxy's own.
 func ExampleEncoderConfig() {
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(tasklog.EncoderConfig()), zapcore.AddSync(os.Stdout), zap.InfoLevel)
+	core := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.AddSync(os.Stdout), zap.InfoLevel)
 	logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
 	defer logger.Sync()
 	// Every line: {"report_ts":<unix seconds>,"msg":...,"daemon_name":"g3proxy","pid":<pid>,"log_type":"Task",...}

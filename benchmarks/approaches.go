@@ -270,11 +270,18 @@ type anyRecord struct {
 	ClientWrBytes uint64         `json:"c_wr_bytes"`
 	RemoteRdBytes uint64         `json:"r_rd_bytes"`
 	RemoteWrBytes uint64         `json:"r_wr_bytes"`
-	// HttpForward keys, empty for a TcpConnect record.
-	Method    string `json:"method,omitempty"`
-	URI       string `json:"uri,omitempty"`
-	UserAgent string `json:"user_agent,omitempty"`
-	RspStatus int    `json:"rsp_status,omitempty"`
+	// HttpForward keys, left out for a TcpConnect record.
+	PipelineWait    time.Duration `json:"pipeline_wait,omitempty"`
+	ReuseConnection bool          `json:"reuse_connection,omitempty"`
+	Method          string        `json:"method,omitempty"`
+	URI             string        `json:"uri,omitempty"`
+	UserAgent       string        `json:"user_agent,omitempty"`
+	RspStatus       int           `json:"rsp_status,omitempty"`
+	OriginStatus    int           `json:"origin_status,omitempty"`
+	ReqSendHdr      time.Duration `json:"dur_req_send_hdr,omitempty"`
+	ReqSendAll      time.Duration `json:"dur_req_send_all,omitempty"`
+	RspRecvHdr      time.Duration `json:"dur_rsp_recv_hdr,omitempty"`
+	RspRecvAll      time.Duration `json:"dur_rsp_recv_all,omitempty"`
 }
 
 func toAny(r *tasklog.TaskLog) anyRecord {
@@ -284,10 +291,13 @@ func toAny(r *tasklog.TaskLog) anyRecord {
 		r.StartAt, r.User, r.Escaper, r.Reason.String(), r.WaitTime, r.ReadyTime, r.TotalTime,
 		d.ServerAddr, d.ClientAddr, d.Upstream, d.NextBindIP, d.NextBoundAddr, d.NextPeerAddr, d.NextExpire,
 		d.ConnectTries, d.ConnectSpend, d.ClientReadBytes, d.ClientWriteBytes, d.RemoteReadBytes, d.RemoteWriteBytes,
-		"", "", "", 0,
+		0, false, "", "", "", 0, 0, 0, 0, 0, 0,
 	}
 	if h, ok := r.Detail.(*tasklog.HTTPForward); ok {
-		a.Method, a.URI, a.UserAgent, a.RspStatus = h.Method, tasklog.SanitizeURI(h.URI, h.URIMaxChars), h.UserAgent, h.RspStatus
+		a.PipelineWait, a.ReuseConnection, a.Method = h.PipelineWait, h.ReuseConnection, h.Method
+		a.URI, a.UserAgent = tasklog.SanitizeURI(h.URI, h.URIMaxChars), h.UserAgent
+		a.RspStatus, a.OriginStatus = h.RspStatus, h.OriginStatus
+		a.ReqSendHdr, a.ReqSendAll, a.RspRecvHdr, a.RspRecvAll = h.ReqSendHdr, h.ReqSendAll, h.RspRecvHdr, h.RspRecvAll
 	}
 	return a
 }

@@ -60,7 +60,7 @@ type env struct {
 func run(ctx context.Context, out io.Writer) error {
 	// Every record goes to out as a g3 JSON line, and to an observer from
 	// which the summaries are made.
-	jsonCore := zapcore.NewCore(zapcore.NewJSONEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(out)), zap.InfoLevel)
+	jsonCore := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(out)), zap.InfoLevel)
 	obsCore, observed := observer.New(zap.InfoLevel)
 	logger := zap.New(zapcore.NewTee(jsonCore, obsCore)).With(tasklog.LoggerFields("tasklog-demo")...)
 

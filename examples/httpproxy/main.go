@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(stdout)), zap.InfoLevel)
+	core := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(stdout)), zap.InfoLevel)
 	logger := zap.New(core).With(tasklog.LoggerFields(*daemon)...)
 	defer logger.Sync()
 
