@@ -26,6 +26,7 @@ import (
 
 	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
+	"github.com/proxylog/tasklog/examples/internal/serving"
 )
 
 func main() {
@@ -63,14 +64,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	p := httpproxy.New(httpproxy.Config{Name: *name, Logger: logger, Periodic: *periodic,
 		Created: *created, Connected: *connected, Idle: *idle})
 	fmt.Fprintln(stderr, "listening on", ln.Addr())
-	served := make(chan error, 1)
-	go func() { served <- p.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-		p.Shutdown()
-		return <-served
-	case err := <-served:
-		p.Shutdown()
-		return err
-	}
+	return serving.RunUntil(ctx, func() error { return p.Serve(ln) }, p.Shutdown)
 }

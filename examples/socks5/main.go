@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/serving"
 	"github.com/proxylog/tasklog/examples/internal/socks5"
 )
 
@@ -73,14 +74,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	s := socks5.New(socks5.Config{Name: *name, Logger: logger, Periodic: *periodic, Idle: *idle, Users: userMap})
 	fmt.Fprintln(stderr, "listening on", ln.Addr())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-		s.Shutdown()
-		return <-served
-	case err := <-served:
-		s.Shutdown()
-		return err
-	}
+	return serving.RunUntil(ctx, func() error { return s.Serve(ln) }, s.Shutdown)
 }

@@ -15,13 +15,13 @@ import (
 	"net/http/httptrace"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/serving"
 )
 
 // Config configures a Proxy.
@@ -41,15 +41,10 @@ type Config struct {
 
 // Proxy is an HTTP proxy whose tasks write g3 task records.
 type Proxy struct {
-	cfg  Config
-	srv  *tasklog.Server
-	ctx  context.Context // canceled at Shutdown
-	quit context.CancelFunc
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	cfg   Config
+	srv   *tasklog.Server
+	group *serving.Group
+	ctx   context.Context // canceled at Shutdown
 }
 
 // New returns a Proxy; call Serve to run it.
@@ -67,14 +62,9 @@ func New(cfg Config) *Proxy {
 	if cfg.Connected {
 		opts = append(opts, tasklog.WithConnectedRecords())
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Proxy{
-		cfg:   cfg,
-		srv:   tasklog.NewServer(tasklog.ServerTypeHTTPProxy, cfg.Name, cfg.Logger, opts...),
-		ctx:   ctx,
-		quit:  cancel,
-		conns: make(map[net.Conn]struct{}),
-	}
+	srv := tasklog.NewServer(tasklog.ServerTypeHTTPProxy, cfg.Name, cfg.Logger, opts...)
+	group := serving.New(srv)
+	return &Proxy{cfg: cfg, srv: srv, group: group, ctx: group.Context()}
 }
 
 // Server returns the tasklog server of the proxy.
@@ -82,67 +72,12 @@ func (p *Proxy) Server() *tasklog.Server { return p.srv }
 
 // Serve accepts connections on ln until Shutdown. It returns nil after
 // Shutdown and the accept error otherwise.
-func (p *Proxy) Serve(ln net.Listener) error {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if p.ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		accepted := time.Now()
-		if !p.track(c) {
-			c.Close()
-			return nil
-		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			defer p.untrack(c)
-			defer c.Close()
-			p.serveConn(c, accepted)
-		}()
-	}
-}
+func (p *Proxy) Serve(ln net.Listener) error { return p.group.Serve(ln, p.serveConn) }
 
 // Shutdown stops accepting, finishes every open task with
 // CanceledAsServerQuit, closes every connection and waits for their
 // goroutines to end.
-func (p *Proxy) Shutdown() {
-	p.quit()
-	p.mu.Lock()
-	if p.ln != nil {
-		p.ln.Close()
-	}
-	p.mu.Unlock()
-	p.srv.FinishAll(tasklog.ReasonCanceledAsServerQuit, nil)
-	p.mu.Lock()
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
-func (p *Proxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ctx.Err() != nil {
-		return false
-	}
-	p.conns[c] = struct{}{}
-	return true
-}
-
-func (p *Proxy) untrack(c net.Conn) {
-	p.mu.Lock()
-	delete(p.conns, c)
-	p.mu.Unlock()
-}
+func (p *Proxy) Shutdown() { p.group.Shutdown() }
 
 // clientConn counts the bytes of one client connection; the proxy points
 // it at the current task's counters, one task at a time.

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/serving"
 )
 
 // Config configures a Server.
@@ -32,15 +33,10 @@ type Config struct {
 
 // Server is a SOCKS5 server whose tasks write g3 task records.
 type Server struct {
-	cfg  Config
-	srv  *tasklog.Server
-	ctx  context.Context
-	quit context.CancelFunc
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[io.Closer]struct{}
-	wg    sync.WaitGroup
+	cfg   Config
+	srv   *tasklog.Server
+	group *serving.Group
+	ctx   context.Context // canceled at Shutdown
 }
 
 // New returns a Server; call Serve to run it.
@@ -51,80 +47,20 @@ func New(cfg Config) *Server {
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 5 * time.Second
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
-		cfg:   cfg,
-		srv:   tasklog.NewServer(tasklog.ServerTypeSOCKSProxy, cfg.Name, cfg.Logger, tasklog.WithPeriodic(cfg.Periodic)),
-		ctx:   ctx,
-		quit:  cancel,
-		conns: make(map[io.Closer]struct{}),
-	}
+	srv := tasklog.NewServer(tasklog.ServerTypeSOCKSProxy, cfg.Name, cfg.Logger, tasklog.WithPeriodic(cfg.Periodic))
+	group := serving.New(srv)
+	return &Server{cfg: cfg, srv: srv, group: group, ctx: group.Context()}
 }
 
 // Server returns the tasklog server.
 func (s *Server) Server() *tasklog.Server { return s.srv }
 
 // Serve accepts connections on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	s.ln = ln
-	s.mu.Unlock()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		accepted := time.Now()
-		if !s.track(c) {
-			c.Close()
-			return nil
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer s.untrack(c)
-			defer c.Close()
-			s.serveConn(c, accepted)
-		}()
-	}
-}
+func (s *Server) Serve(ln net.Listener) error { return s.group.Serve(ln, s.serveConn) }
 
 // Shutdown stops accepting, finishes every open task with
 // CanceledAsServerQuit, closes every connection and waits.
-func (s *Server) Shutdown() {
-	s.quit()
-	s.mu.Lock()
-	if s.ln != nil {
-		s.ln.Close()
-	}
-	s.mu.Unlock()
-	s.srv.FinishAll(tasklog.ReasonCanceledAsServerQuit, nil)
-	s.mu.Lock()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
-func (s *Server) track(c io.Closer) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ctx.Err() != nil {
-		return false
-	}
-	s.conns[c] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(c io.Closer) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-}
+func (s *Server) Shutdown() { s.group.Shutdown() }
 
 // SOCKS5 constants (RFC 1928, RFC 1929).
 const (

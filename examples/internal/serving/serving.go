@@ -1,0 +1,118 @@
+// Package serving is the connection lifecycle the example servers share:
+// accept, track, and shut down by finishing every open task.
+package serving
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/proxylog/tasklog"
+)
+
+// Group serves connections for one tasklog.Server and shuts them down
+// together. Its zero value is not usable; make one with New.
+type Group struct {
+	srv  *tasklog.Server
+	ctx  context.Context // canceled at Shutdown
+	quit context.CancelFunc
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[io.Closer]struct{}
+	wg    sync.WaitGroup
+}
+
+// New returns a Group for srv.
+func New(srv *tasklog.Server) *Group {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Group{srv: srv, ctx: ctx, quit: cancel, conns: make(map[io.Closer]struct{})}
+}
+
+// Context is canceled when Shutdown starts; dial with it.
+func (g *Group) Context() context.Context { return g.ctx }
+
+// Serve accepts connections on ln until Shutdown and runs handle for each
+// in its own goroutine, with the time it was accepted; the connection is
+// closed when handle returns. Serve returns nil after Shutdown and the
+// accept error otherwise.
+func (g *Group) Serve(ln net.Listener, handle func(c net.Conn, accepted time.Time)) error {
+	g.mu.Lock()
+	g.ln = ln
+	g.mu.Unlock()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if g.ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		accepted := time.Now()
+		if !g.Track(c) {
+			c.Close()
+			return nil
+		}
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			defer g.Untrack(c)
+			defer c.Close()
+			handle(c, accepted)
+		}()
+	}
+}
+
+// Shutdown stops accepting, finishes every open task with
+// CanceledAsServerQuit, closes every tracked connection and waits for the
+// handlers to return.
+func (g *Group) Shutdown() {
+	g.quit()
+	g.mu.Lock()
+	if g.ln != nil {
+		g.ln.Close()
+	}
+	g.mu.Unlock()
+	g.srv.FinishAll(tasklog.ReasonCanceledAsServerQuit, nil)
+	g.mu.Lock()
+	for c := range g.conns {
+		c.Close()
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+}
+
+// Track adds c to what Shutdown closes; false means Shutdown has begun.
+func (g *Group) Track(c io.Closer) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ctx.Err() != nil {
+		return false
+	}
+	g.conns[c] = struct{}{}
+	return true
+}
+
+// Untrack removes c.
+func (g *Group) Untrack(c io.Closer) {
+	g.mu.Lock()
+	delete(g.conns, c)
+	g.mu.Unlock()
+}
+
+// RunUntil runs serve until ctx is done or serve fails, then calls
+// shutdown and returns serve's error; it ends an example's run function.
+func RunUntil(ctx context.Context, serve func() error, shutdown func()) error {
+	served := make(chan error, 1)
+	go func() { served <- serve() }()
+	select {
+	case <-ctx.Done():
+		shutdown()
+		return <-served
+	case err := <-served:
+		shutdown()
+		return err
+	}
+}
