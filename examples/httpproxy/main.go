@@ -21,10 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-
-	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
 	"github.com/proxylog/tasklog/examples/internal/serving"
 )
@@ -53,8 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	core := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(stdout)), zap.InfoLevel)
-	logger := zap.New(core).With(tasklog.LoggerFields(*daemon)...)
+	logger := serving.NewLogger(stdout, *daemon)
 	defer logger.Sync()
 
 	ln, err := net.Listen("tcp", *listen)

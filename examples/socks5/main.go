@@ -22,10 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-
-	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/examples/internal/serving"
 	"github.com/proxylog/tasklog/examples/internal/socks5"
 )
@@ -64,8 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			userMap[u] = pw
 		}
 	}
-	core := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(stdout)), zap.InfoLevel)
-	logger := zap.New(core).With(tasklog.LoggerFields(*daemon)...)
+	logger := serving.NewLogger(stdout, *daemon)
 	defer logger.Sync()
 
 	ln, err := net.Listen("tcp", *listen)

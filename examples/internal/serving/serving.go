@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
 	"github.com/proxylog/tasklog"
 )
 
@@ -115,4 +118,11 @@ func RunUntil(ctx context.Context, serve func() error, shutdown func()) error {
 		shutdown()
 		return err
 	}
+}
+
+// NewLogger returns the examples' task logger: g3-shaped JSON lines on w,
+// written by tasklog's encoder, with g3's logger-level keys.
+func NewLogger(w io.Writer, daemonName string) *zap.Logger {
+	core := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(w)), zap.InfoLevel)
+	return zap.New(core).With(tasklog.LoggerFields(daemonName)...)
 }
