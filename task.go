@@ -63,7 +63,9 @@ type Task struct {
 //
 // NewTask assigns the task id, sets StartAt and stage Created, makes the
 // log decision, and writes the Created record if the server asks for one.
-// It allocates the Task.
+// It allocates the Task. Every task must end with [Task.Finish] (a defer is
+// the usual way): until then the server keeps it in its open set, for
+// [Server.FinishAll] and [Server.OpenTasks].
 func (s *Server) NewTask(waitStart time.Time, user string, detail Detail) *Task {
 	now := time.Now()
 	t := &Task{srv: s, created: now}
