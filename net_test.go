@@ -237,7 +237,9 @@ func TestRelayIdle(t *testing.T) {
 
 // A slow but steady transfer is not idle, even though no splice chunk fills.
 func TestRelaySlowTransferNotIdle(t *testing.T) {
-	f := newRelay(t, 100*time.Millisecond)
+	// A byte every 30ms against a 300ms idle timeout: ten times the gap,
+	// so a loaded machine's scheduling delays do not make it idle.
+	f := newRelay(t, 300*time.Millisecond)
 	go func() {
 		for i := 0; i < 12; i++ {
 			f.upstream.Write([]byte{byte(i)})
