@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -236,5 +237,45 @@ func TestBadHandshakeMakesNoTask(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if logs.Len() != 0 {
 		t.Errorf("a refused handshake wrote %d records", logs.Len())
+	}
+}
+
+// Shutting down with a UDP association open finishes its task with
+// CanceledAsServerQuit and leaves no goroutine behind.
+func TestShutdownWithOpenAssociation(t *testing.T) {
+	before := runtime.NumGoroutine()
+	core, logs := observer.New(zapcore.InfoLevel)
+	s := New(Config{Logger: zap.New(core)})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	ctrl, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctrl.Close()
+	ctrl.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := ClientAssociate(ctrl, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	s.Shutdown()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	m := finished(t, logs, 1)[0]
+	if m["task_type"] != "UdpAssociate" || m["reason"] != "CanceledAsServerQuit" {
+		t.Errorf("record %v %v", m["task_type"], m["reason"])
+	}
+	ctrl.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines left, want %d:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
