@@ -16,23 +16,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
 	"github.com/proxylog/tasklog/examples/internal/serving"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "httpproxy:", err)
-		os.Exit(1)
-	}
-}
+func main() { serving.Main("httpproxy", run) }
 
 // run serves until ctx is done. It prints "listening on ADDR" to stderr
 // once the listener is up.

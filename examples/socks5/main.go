@@ -16,24 +16,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/proxylog/tasklog/examples/internal/serving"
 	"github.com/proxylog/tasklog/examples/internal/socks5"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "socks5:", err)
-		os.Exit(1)
-	}
-}
+func main() { serving.Main("socks5", run) }
 
 // run serves until ctx is done. It prints "listening on ADDR" to stderr
 // once the listener is up.

@@ -4,9 +4,13 @@ package serving
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -125,4 +129,17 @@ func RunUntil(ctx context.Context, serve func() error, shutdown func()) error {
 func NewLogger(w io.Writer, daemonName string) *zap.Logger {
 	core := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(w)), zap.InfoLevel)
 	return zap.New(core).With(tasklog.LoggerFields(daemonName)...)
+}
+
+// Main runs an example program's run function with the process's
+// arguments and standard streams until SIGINT or SIGTERM, and exits with
+// status 1 and the error on failure.
+func Main(name string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		stop()
+		os.Exit(1)
+	}
 }
