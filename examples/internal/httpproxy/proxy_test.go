@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/testutil"
 )
 
 type fixture struct {
@@ -208,9 +209,7 @@ func TestForwardGet(t *testing.T) {
 }
 
 func TestRefusedUpstream(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := testutil.ClosedAddr(t)
 	f := start(t, Config{})
 	c := dial(t, f.addr)
 	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", closed, closed)
@@ -270,7 +269,7 @@ func TestShutdownFinishesOpenTasks(t *testing.T) {
 	for p.Server().OpenTasks() < 3 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	p.Shutdown()
+	testutil.Within(t, 10*time.Second, "Shutdown", p.Shutdown)
 	if err := <-served; err != nil {
 		t.Fatal(err)
 	}
@@ -287,16 +286,11 @@ func TestShutdownFinishesOpenTasks(t *testing.T) {
 	if finished != 3 {
 		t.Errorf("%d finished records, want 3", finished)
 	}
+	// The clients are still connected: only Shutdown can have ended the
+	// proxy's goroutines.
+	testutil.WaitGoroutines(t, before+1) // +1: the never-answering upstream
 	for _, c := range clients {
 		c.Close()
-	}
-	deadline = time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before+1 && time.Now().Before(deadline) { // +1: the never-answering upstream
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before+1 {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines left after Shutdown, want %d:\n%s", n, before+1, buf[:runtime.Stack(buf, true)])
 	}
 }
 
@@ -325,9 +319,7 @@ func TestProxyAuthentication(t *testing.T) {
 
 // A refused CONNECT counts no tunnel bytes: the 502 is the proxy's own.
 func TestRefusedConnectCountsNothing(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := testutil.ClosedAddr(t)
 	f := start(t, Config{})
 	c := dial(t, f.addr)
 	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: x\r\n\r\n", closed)

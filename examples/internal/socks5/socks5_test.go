@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/testutil"
 )
 
 func start(t *testing.T, cfg Config) (string, *observer.ObservedLogs) {
@@ -146,9 +147,7 @@ func TestConnect(t *testing.T) {
 
 func TestConnectRefused(t *testing.T) {
 	addr, logs := start(t, Config{})
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := netip.MustParseAddrPort(ln.Addr().String())
-	ln.Close()
+	closed := netip.MustParseAddrPort(testutil.ClosedAddr(t))
 	c, _ := net.Dial("tcp", addr)
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
@@ -261,7 +260,7 @@ func TestShutdownWithOpenAssociation(t *testing.T) {
 	if _, err := ClientAssociate(ctrl, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	s.Shutdown()
+	testutil.Within(t, 10*time.Second, "Shutdown", s.Shutdown)
 	if err := <-served; err != nil {
 		t.Fatal(err)
 	}
@@ -269,13 +268,7 @@ func TestShutdownWithOpenAssociation(t *testing.T) {
 	if m["task_type"] != "UdpAssociate" || m["reason"] != "CanceledAsServerQuit" {
 		t.Errorf("record %v %v", m["task_type"], m["reason"])
 	}
-	ctrl.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines left, want %d:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
+	// The client is still connected: only Shutdown can have ended the
+	// server's goroutines.
+	testutil.WaitGoroutines(t, before)
 }

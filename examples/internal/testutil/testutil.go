@@ -1,5 +1,6 @@
-// Package testutil runs an example program's run function on loopback for
-// tests, and finds the curl binary.
+// Package testutil holds what the examples' tests share: running a
+// program's run function on loopback, finding curl, a loopback port where
+// nothing listens, and a goroutine-leak check.
 package testutil
 
 import (
@@ -8,8 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -156,4 +159,44 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// ClosedAddr returns a loopback TCP address where nothing listens: a
+// connection to it is refused.
+func ClosedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// WaitGoroutines waits up to 5s for the goroutine count to come back to
+// want, then fails the test with every goroutine's stack if it has not.
+func WaitGoroutines(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > want {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines left, want %d:\n%s", n, want, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// Within runs fn and fails the test if it has not returned after limit,
+// so a call that hangs fails the test instead of stalling the run.
+func Within(t *testing.T, limit time.Duration, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		t.Fatalf("%s did not return within %v", what, limit)
+	}
 }
