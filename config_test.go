@@ -45,18 +45,22 @@ func TestLoggerFields(t *testing.T) {
 		}
 		return out
 	}
-	if got, want := keys(LoggerFields("")), []string{"pid", "log_type"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("LoggerFields(\"\") keys = %v, want %v", got, want)
+	// g3's order (log/task/mod.rs): daemon_name, log_type, pid; an empty
+	// daemon name is still written, as g3 does.
+	for _, name := range []string{"", "d"} {
+		if got, want := keys(LoggerFields(name)), []string{"daemon_name", "log_type", "pid"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("LoggerFields(%q) keys = %v, want %v", name, got, want)
+		}
+		enc := zapcore.NewMapObjectEncoder()
+		for _, f := range LoggerFields(name) {
+			f.AddTo(enc)
+		}
+		if enc.Fields["daemon_name"] != name || enc.Fields["pid"] != int64(os.Getpid()) || enc.Fields["log_type"] != "Task" {
+			t.Errorf("LoggerFields(%q) values = %v", name, enc.Fields)
+		}
 	}
-	if got, want := keys(LoggerFields("d")), []string{"daemon_name", "pid", "log_type"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("LoggerFields(d) keys = %v, want %v", got, want)
-	}
-	enc := zapcore.NewMapObjectEncoder()
-	for _, f := range LoggerFields("d") {
-		f.AddTo(enc)
-	}
-	if enc.Fields["pid"] != int64(os.Getpid()) || enc.Fields["log_type"] != "Task" {
-		t.Errorf("LoggerFields values = %v", enc.Fields)
+	if got, want := keys(LoggerFieldsNoDaemonName()), []string{"log_type", "pid"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("LoggerFieldsNoDaemonName() keys = %v, want %v", got, want)
 	}
 }
 

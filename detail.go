@@ -30,14 +30,14 @@ var (
 
 // TCPConnect holds the keys of a TcpConnect task: a tunnel such as an HTTP
 // CONNECT or a SOCKS CONNECT. Its zero value has every key unset; a record
-// needs ServerAddr, ClientAddr and Upstream. Counters are always written,
+// needs ServerAddr and ClientAddr. Counters are always written,
 // 0 included. Like the rest of a record it is plain data: fill it, then log
 // it from one goroutine at a time (the task helper copies its atomic
 // counters into it before logging).
 type TCPConnect struct {
 	ServerAddr       netip.AddrPort // server_addr: the listening address
 	ClientAddr       netip.AddrPort // client_addr: the client's address
-	Upstream         string         // upstream: host:port the client asked for
+	Upstream         string         // upstream: host:port the client asked for (see TaskLog)
 	NextBindIP       netip.Addr     // next_bind_ip: bind IP chosen for the remote side
 	NextBoundAddr    netip.AddrPort // next_bound_addr: local address of the remote connection
 	NextPeerAddr     netip.AddrPort // next_peer_addr: peer address of the remote connection
@@ -62,7 +62,7 @@ func (d *TCPConnect) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 func (d *TCPConnect) encode(e *recEnc) {
 	e.reqAddrPort("server_addr", d.ServerAddr)
 	e.reqAddrPort("client_addr", d.ClientAddr)
-	e.upstream("upstream", d.Upstream, true)
+	e.upstream("upstream", d.Upstream)
 	d.encodeNext(e)
 	if e.has(keysRunning) {
 		e.count("c_rd_bytes", d.ClientReadBytes)
@@ -99,8 +99,8 @@ type HTTPForward struct {
 	URI             string        // uri: the request URI, sanitized when written (see SanitizeURI)
 	URIMaxChars     int           // how many characters of URI to write; 0 means DefaultURIMaxChars
 	UserAgent       string        // user_agent: the first User-Agent header value
-	RspStatus       int           // rsp_status: status sent to the client; 0 leaves it out
-	OriginStatus    int           // origin_status: status received from the remote; 0 leaves it out
+	RspStatus       int           // rsp_status: status sent to the client; 0 until known, written as 0
+	OriginStatus    int           // origin_status: status received from the remote; 0 until known
 	ReqSendHdr      time.Duration // dur_req_send_hdr: task created to request header sent
 	ReqSendAll      time.Duration // dur_req_send_all: task created to whole request sent
 	RspRecvHdr      time.Duration // dur_rsp_recv_hdr: task created to response header received
@@ -122,10 +122,10 @@ func (d *HTTPForward) encode(e *recEnc) {
 	if e.has(keysConnected) {
 		e.w.bool("reuse_connection", d.ReuseConnection)
 	}
-	e.method(d.Method)
+	e.reqStr("method", d.Method)
 	e.uri(d.URI, d.URIMaxChars)
 	e.optStr("user_agent", d.UserAgent)
-	if e.has(keysRunning) {
+	if e.has(keysStats) {
 		e.status("rsp_status", d.RspStatus)
 		e.status("origin_status", d.OriginStatus)
 		e.optDur("dur_req_send_hdr", d.ReqSendHdr)
@@ -154,24 +154,25 @@ var (
 	ftpDataKeys    = ftpKeys{"ftp_d_bound_addr", "ftp_d_peer_addr", "ftp_d_connect_tries", "ftp_d_connect_spend", "ftp_d_rd_bytes", "ftp_d_wr_bytes"}
 )
 
-func (c *FTPConn) encode(e *recEnc, k *ftpKeys) {
-	if e.has(keysConnected) {
-		e.optAddrPort(k.bound, c.BoundAddr)
-		e.optAddrPort(k.peer, c.PeerAddr)
-	}
-	if e.has(keysConnect) {
-		e.tries(k.tries, c.ConnectTries)
-		e.optDur(k.spend, c.ConnectSpend)
-	}
-	if e.has(keysRunning) {
-		e.count(k.rd, c.ReadBytes)
-		e.count(k.wr, c.WriteBytes)
-	}
+// encodeConn writes the connection's addresses, tries and spend.
+func (c *FTPConn) encodeConn(e *recEnc, k *ftpKeys) {
+	e.optAddrPort(k.bound, c.BoundAddr)
+	e.optAddrPort(k.peer, c.PeerAddr)
+	e.tries(k.tries, c.ConnectTries)
+	e.optDur(k.spend, c.ConnectSpend)
+}
+
+// encodeCounts writes the connection's byte counters.
+func (c *FTPConn) encodeCounts(e *recEnc, k *ftpKeys) {
+	e.count(k.rd, c.ReadBytes)
+	e.count(k.wr, c.WriteBytes)
 }
 
 // FTPOverHTTP holds the keys of an FtpOverHttp task: an ftp:// URL fetched
-// through an HTTP proxy. A record needs ServerAddr, ClientAddr, Upstream,
-// Method and URI.
+// through an HTTP proxy. A record needs ServerAddr, ClientAddr, Method and
+// URI. As in g3, the Connected record carries the control connection's
+// keys, its counters and rsp_status; the data connection's keys come with
+// Periodic and Finished.
 type FTPOverHTTP struct {
 	ServerAddr       netip.AddrPort // server_addr
 	ClientAddr       netip.AddrPort // client_addr
@@ -184,7 +185,7 @@ type FTPOverHTTP struct {
 	URI              string         // uri, sanitized when written
 	URIMaxChars      int            // 0 means DefaultURIMaxChars
 	UserAgent        string         // user_agent
-	RspStatus        int            // rsp_status; 0 leaves it out
+	RspStatus        int            // rsp_status; 0 until known, written as 0
 	ClientReadBytes  uint64         // c_rd_bytes
 	ClientWriteBytes uint64         // c_wr_bytes
 }
@@ -201,22 +202,30 @@ func (d *FTPOverHTTP) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 func (d *FTPOverHTTP) encode(e *recEnc) {
 	e.reqAddrPort("server_addr", d.ServerAddr)
 	e.reqAddrPort("client_addr", d.ClientAddr)
-	e.upstream("upstream", d.Upstream, true)
-	if e.has(keysConnect) {
-		e.optAddr("next_bind_ip", d.NextBindIP)
-	}
+	e.upstream("upstream", d.Upstream)
 	if e.has(keysConnected) {
+		e.optAddr("next_bind_ip", d.NextBindIP)
 		e.optTime("next_expire", d.NextExpire)
+		d.Control.encodeConn(e, &ftpControlKeys)
 	}
-	d.Control.encode(e, &ftpControlKeys)
-	d.Data.encode(e, &ftpDataKeys)
-	e.method(d.Method)
+	if e.has(keysStats) {
+		d.Data.encodeConn(e, &ftpDataKeys)
+	}
+	e.reqStr("method", d.Method)
 	e.uri(d.URI, d.URIMaxChars)
 	e.optStr("user_agent", d.UserAgent)
-	if e.has(keysRunning) {
+	if e.has(keysConnected) {
 		e.status("rsp_status", d.RspStatus)
+	}
+	if e.has(keysRunning) {
 		e.count("c_rd_bytes", d.ClientReadBytes)
 		e.count("c_wr_bytes", d.ClientWriteBytes)
+	}
+	if e.has(keysConnected) {
+		d.Control.encodeCounts(e, &ftpControlKeys)
+	}
+	if e.has(keysStats) {
+		d.Data.encodeCounts(e, &ftpDataKeys)
 	}
 }
 
@@ -232,10 +241,14 @@ type UDPCounters struct {
 	RemoteWritePackets uint64 // r_wr_packets
 }
 
+// encode writes the counters: from Connected on the client's first
+// packet (c_rd_bytes, c_rd_packets), from Periodic on all eight.
 func (c *UDPCounters) encode(e *recEnc) {
-	if e.has(keysRunning) {
+	if e.has(keysConnected) {
 		e.count("c_rd_bytes", c.ClientReadBytes)
 		e.count("c_rd_packets", c.ClientReadPackets)
+	}
+	if e.has(keysRunning) {
 		e.count("c_wr_bytes", c.ClientWriteBytes)
 		e.count("c_wr_packets", c.ClientWritePackets)
 		e.count("r_rd_bytes", c.RemoteReadBytes)
@@ -248,13 +261,13 @@ func (c *UDPCounters) encode(e *recEnc) {
 // UDPAssociate holds the keys of a UdpAssociate task: a SOCKS5 UDP
 // ASSOCIATE session. A record needs TCPServerAddr and TCPClientAddr.
 //
-// g3's documentation names the UDP listening address udp_server_addr, while
-// g3proxy's code prints it as udp_listen_addr; tasklog writes the documented
-// udp_server_addr.
+// g3's documentation names the proxy's UDP socket udp_server_addr, while
+// g3proxy's code prints it as udp_listen_addr; tasklog writes
+// udp_listen_addr, as every g3 pipeline sees it.
 type UDPAssociate struct {
 	TCPServerAddr netip.AddrPort // tcp_server_addr: server side of the control connection
 	TCPClientAddr netip.AddrPort // tcp_client_addr: client side of the control connection
-	UDPServerAddr netip.AddrPort // udp_server_addr: the server's UDP address
+	UDPListenAddr netip.AddrPort // udp_listen_addr: the proxy's UDP socket (udp_server_addr in g3's pages)
 	UDPClientAddr netip.AddrPort // udp_client_addr: the client's UDP address
 	InitialPeer   string         // initial_peer: host:port in the first packet
 	UDPCounters
@@ -270,24 +283,30 @@ func (d *UDPAssociate) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 }
 
 func (d *UDPAssociate) encode(e *recEnc) {
-	encodeUDPAddrs(e, d.TCPServerAddr, d.TCPClientAddr, d.UDPServerAddr, d.UDPClientAddr)
-	e.upstream("initial_peer", d.InitialPeer, false)
+	encodeUDPAddrs(e, d.TCPServerAddr, d.TCPClientAddr, d.UDPListenAddr, d.UDPClientAddr)
+	if e.has(keysConnected) {
+		e.upstream("initial_peer", d.InitialPeer)
+	}
 	d.UDPCounters.encode(e)
 }
 
-func encodeUDPAddrs(e *recEnc, tcpServer, tcpClient, udpServer, udpClient netip.AddrPort) {
+// encodeUDPAddrs writes the control connection's addresses, and from
+// Connected on the UDP socket's.
+func encodeUDPAddrs(e *recEnc, tcpServer, tcpClient, udpListen, udpClient netip.AddrPort) {
 	e.reqAddrPort("tcp_server_addr", tcpServer)
 	e.reqAddrPort("tcp_client_addr", tcpClient)
-	e.optAddrPort("udp_server_addr", udpServer)
-	e.optAddrPort("udp_client_addr", udpClient)
+	if e.has(keysConnected) {
+		e.optAddrPort("udp_listen_addr", udpListen)
+		e.optAddrPort("udp_client_addr", udpClient)
+	}
 }
 
 // UDPConnect holds the keys of a UdpConnect task: a UDP session to one
-// upstream. A record needs TCPServerAddr, TCPClientAddr and Upstream.
+// upstream. A record needs TCPServerAddr and TCPClientAddr.
 type UDPConnect struct {
 	TCPServerAddr netip.AddrPort // tcp_server_addr
 	TCPClientAddr netip.AddrPort // tcp_client_addr
-	UDPServerAddr netip.AddrPort // udp_server_addr
+	UDPListenAddr netip.AddrPort // udp_listen_addr: the proxy's UDP socket (udp_server_addr in g3's pages)
 	UDPClientAddr netip.AddrPort // udp_client_addr
 	Upstream      string         // upstream: host:port
 	NextBindIP    netip.Addr     // next_bind_ip
@@ -307,12 +326,10 @@ func (d *UDPConnect) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 }
 
 func (d *UDPConnect) encode(e *recEnc) {
-	encodeUDPAddrs(e, d.TCPServerAddr, d.TCPClientAddr, d.UDPServerAddr, d.UDPClientAddr)
-	e.upstream("upstream", d.Upstream, true)
-	if e.has(keysConnect) {
-		e.optAddr("next_bind_ip", d.NextBindIP)
-	}
+	encodeUDPAddrs(e, d.TCPServerAddr, d.TCPClientAddr, d.UDPListenAddr, d.UDPClientAddr)
 	if e.has(keysConnected) {
+		e.upstream("upstream", d.Upstream)
+		e.optAddr("next_bind_ip", d.NextBindIP)
 		e.optAddrPort("next_bound_addr", d.NextBoundAddr)
 		e.optAddrPort("next_peer_addr", d.NextPeerAddr)
 		e.optTime("next_expire", d.NextExpire)

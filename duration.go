@@ -64,8 +64,10 @@ func AppendDuration(b []byte, d time.Duration) []byte {
 // "us" is accepted too), "ms" or "s". It takes any number of fraction digits
 // and rounds them to the nanosecond (ties to even), so it reads every
 // [FormatDuration] output back to within half of its last printed digit.
-// Signs, spaces, exponents, other units and values beyond
-// [math.MaxInt64] nanoseconds are errors that quote s.
+// A value past [math.MaxInt64] nanoseconds by less than half of the third
+// fraction digit of its unit is the maximum, so every FormatDuration output
+// parses, "9223372036.855s" included. Signs, spaces, exponents, other units
+// and larger values are errors that quote s.
 func ParseDuration(s string) (time.Duration, error) {
 	d, why := parseDuration(s)
 	if why != "" {
@@ -147,7 +149,13 @@ func parseDuration(s string) (time.Duration, string) {
 	}
 	n := whole*unit + frac
 	if n > math.MaxInt64 {
-		return 0, "out of range"
+		// FormatDuration(math.MaxInt64) rounds up past the maximum
+		// ("9223372036.855s"): a value within half of its last printed
+		// digit of the maximum is the maximum.
+		if n-unit/2000 > math.MaxInt64 {
+			return 0, "out of range"
+		}
+		n = math.MaxInt64
 	}
 	return time.Duration(n), ""
 }

@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap/zapcore"
@@ -34,19 +33,20 @@ func (w *jsonKeyWriter) keyed(key string) []byte {
 }
 
 // str scans val once: a plain ASCII prefix is copied as it is, and only
-// the rest, if any, is checked for valid UTF-8 and escaped.
-func (w *jsonKeyWriter) str(key, val string) bool {
-	i := plainPrefix(val)
-	if i < len(val) && !utf8.ValidString(val[i:]) {
-		return false
-	}
+// the rest, if any, is escaped, with bytes that are not valid UTF-8 written
+// as \ufffd.
+func (w *jsonKeyWriter) str(key, val string) {
 	bs := append(w.keyed(key), '"')
-	bs = append(bs, val[:i]...)
-	if i < len(val) {
-		bs = appendEscapedSlow(bs, val[i:])
-	}
+	bs = appendEscaped(bs, val)
 	w.bs = append(bs, '"')
-	return true
+}
+
+func (w *jsonKeyWriter) hostPort(key, host string, port uint16) {
+	bs := append(w.keyed(key), '"')
+	bs = appendEscaped(bs, host)
+	bs = append(bs, ':')
+	bs = strconv.AppendUint(bs, uint64(port), 10)
+	w.bs = append(bs, '"')
 }
 
 func (w *jsonKeyWriter) word(key, val string) {

@@ -32,7 +32,7 @@ func handleConnect(srv *tasklog.Server, client net.Conn, accepted time.Time, tar
 	}
 	defer remote.Close()
 	task.Connected()
-	// Relay counts the bytes (keeping splice), writes the shutdown records
+	// Relay counts the bytes (keeping splice), writes the shutdown record
 	// and says why the tunnel ended.
 	reason, err = task.Relay(client, remote, 5*time.Minute)
 }
@@ -48,7 +48,7 @@ func ExampleTask_Relay() {
 		c.Close()
 	}()
 
-	// A real proxy logs through zapcore.NewJSONEncoder(tasklog.EncoderConfig());
+	// A real proxy logs through tasklog.NewEncoder(tasklog.EncoderConfig());
 	// the example keeps the records to print a few keys.
 	core, records := observer.New(zap.InfoLevel)
 	srv := tasklog.NewServer(tasklog.ServerTypeHTTPProxy, "http", zap.New(core))
@@ -78,6 +78,5 @@ func ExampleTask_Relay() {
 	// Output:
 	// pong
 	// ClientShutdown "" reason=<nil> c_rd_bytes=4 c_wr_bytes=0
-	// UpstreamShutdown "" reason=<nil> c_rd_bytes=4 c_wr_bytes=4
-	// Finished "closed by client" reason=ClosedByClient c_rd_bytes=4 c_wr_bytes=4
+	// Finished "finished" reason=Finished c_rd_bytes=4 c_wr_bytes=4
 }

@@ -24,6 +24,7 @@ func exampleRecord() *tasklog.TaskLog {
 		Event:      tasklog.EventFinished,
 		Stage:      tasklog.StageRelaying,
 		StartAt:    time.Date(2026, 11, 24, 10, 30, 1, 123456789, time.UTC),
+		Escaper:    "direct",
 		Reason:     tasklog.ReasonClosedByClient,
 		WaitTime:   23456 * time.Nanosecond,
 		ReadyTime:  13456789 * time.Nanosecond,
@@ -60,7 +61,7 @@ func ExampleField() {
 		ce.Write(tasklog.Field(rec))
 	}
 	// Output:
-	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
+	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
 }
 
 // Object nests the record under one key, beside the entry's other fields.
@@ -74,19 +75,20 @@ func ExampleObject() {
 	}
 	logger.Info("tunnel closed", zap.String("component", "edge"), tasklog.Object("task", rec))
 	// Output:
-	// {"msg":"tunnel closed","component":"edge","task":{"server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"[::1]:53211","upstream":"example.com:443","tcp_connect_tries":0,"c_rd_bytes":0,"c_wr_bytes":0,"r_rd_bytes":0,"r_wr_bytes":0}}
+	// {"msg":"tunnel closed","component":"edge","task":{"server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"[::1]:53211","upstream":"example.com:443","tcp_connect_tries":0,"c_rd_bytes":0,"c_wr_bytes":0,"r_rd_bytes":0,"r_wr_bytes":0}}
 }
 
-// A bad record is still written: its valid keys, plus tasklogError naming
-// each bad key.
+// A bad record (here the proxy author forgot the stage and miscounted the
+// connect tries) is still written: its valid keys, plus tasklogError naming
+// each bad key with its value.
 func ExampleField_badRecord() {
 	logger := exampleLogger()
 	rec := exampleRecord()
 	rec.Stage = 0
-	rec.Detail.(*tasklog.TCPConnect).Upstream = "example.com"
+	rec.Detail.(*tasklog.TCPConnect).ConnectTries = -1
 	logger.Info(rec.Reason.Text(), tasklog.Field(rec))
 	// Output:
-	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","start_at":"2026-11-24T10:30:01.123456Z","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517,"tasklogError":"tasklog: stage: missing\ntasklog: upstream: invalid upstream \"example.com\" (want host:port)"}
+	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517,"tasklogError":"tasklog: stage: missing\ntasklog: tcp_connect_tries: negative count -1"}
 }
 
 // With slog, an empty key inlines the record's keys into the entry.
@@ -102,7 +104,7 @@ func ExampleTaskLog_LogValue() {
 	rec := exampleRecord()
 	slog.New(h).Info(rec.Reason.Text(), slog.Any("", rec))
 	// Output:
-	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
+	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
 }
 
 func ExampleParseReason() {

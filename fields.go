@@ -35,17 +35,29 @@ func Object(key string, rec *TaskLog) zap.Field {
 	return zap.Field{Key: key, Type: zapcore.ObjectMarshalerType, Interface: rec}
 }
 
-// LoggerFields returns the keys g3proxy adds to every task log line:
-// daemon_name (only when daemonName is not empty), pid (this process) and
-// log_type "Task". Attach them once to a task logger:
+// LoggerFields returns the keys g3proxy adds to every task log line, in
+// g3's order: daemon_name (written as "" when daemonName is empty, as g3
+// does for a daemon without a group name), log_type "Task" and pid (this
+// process). Attach them once to a task logger:
 //
 //	logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
 //
-// Each call allocates a new slice.
+// Use [LoggerFieldsNoDaemonName] to leave daemon_name out instead. Each
+// call allocates a new slice.
 func LoggerFields(daemonName string) []zap.Field {
-	fields := make([]zap.Field, 0, 3)
-	if daemonName != "" {
-		fields = append(fields, zap.String("daemon_name", daemonName))
+	return []zap.Field{
+		zap.String("daemon_name", daemonName),
+		zap.String("log_type", "Task"),
+		zap.Int("pid", os.Getpid()),
 	}
-	return append(fields, zap.Int("pid", os.Getpid()), zap.String("log_type", "Task"))
+}
+
+// LoggerFieldsNoDaemonName returns [LoggerFields] without daemon_name: only
+// log_type "Task" and pid, for pipelines that do not want an empty
+// daemon_name. Each call allocates a new slice.
+func LoggerFieldsNoDaemonName() []zap.Field {
+	return []zap.Field{
+		zap.String("log_type", "Task"),
+		zap.Int("pid", os.Getpid()),
+	}
 }

@@ -157,7 +157,7 @@ func udpAssociateRecord() *TaskLog {
 		Reason: ReasonClosedByClient, WaitTime: 1000, ReadyTime: 2000, TotalTime: 3000,
 		Detail: &UDPAssociate{
 			TCPServerAddr: ap("127.0.0.1:1080"), TCPClientAddr: ap("127.0.0.1:50002"),
-			UDPServerAddr: ap("127.0.0.1:40003"), UDPClientAddr: ap("127.0.0.1:50003"),
+			UDPListenAddr: ap("127.0.0.1:40003"), UDPClientAddr: ap("127.0.0.1:50003"),
 			InitialPeer: "[::1]:53",
 			UDPCounters: UDPCounters{
 				ClientReadBytes: 1, ClientReadPackets: 2, ClientWriteBytes: 3, ClientWritePackets: 4,
@@ -173,7 +173,7 @@ func udpConnectRecord() *TaskLog {
 		Stage: StageRelaying, StartAt: testStart, Reason: ReasonIdle, TotalTime: 60 * time.Second,
 		Detail: &UDPConnect{
 			TCPServerAddr: ap("127.0.0.1:1080"), TCPClientAddr: ap("127.0.0.1:50004"),
-			UDPServerAddr: ap("127.0.0.1:40004"), UDPClientAddr: ap("127.0.0.1:50005"),
+			UDPListenAddr: ap("127.0.0.1:40004"), UDPClientAddr: ap("127.0.0.1:50005"),
 			Upstream:   "dns.example:53",
 			NextBindIP: netip.MustParseAddr("127.0.0.1"), NextBoundAddr: ap("127.0.0.1:40005"),
 			NextPeerAddr: ap("127.0.0.53:53"), NextExpire: testStart.Add(time.Minute),

@@ -4,8 +4,8 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap/zapcore"
@@ -14,18 +14,19 @@ import (
 // keyWriter receives a record's keys with their typed values. Each output
 // (zap's ObjectEncoder, slog attributes, validation) implements it once, and
 // one routine, recEnc, decides which keys a record carries, so the outputs
-// cannot disagree. Values reach a keyWriter already checked: strings are
-// valid UTF-8, durations positive, addresses valid.
+// cannot disagree. Values reach a keyWriter already checked: durations
+// positive, addresses valid. Strings may hold anything: each writer
+// replaces every byte that is not valid UTF-8 with U+FFFD, as zap's JSON
+// encoder does, so a value from the wire never makes its key disappear.
 type keyWriter interface {
-	// str writes a string that may need escaping, or nothing and false
-	// when val is not valid UTF-8 (checked in the same scan as escaping).
-	str(key, val string) bool
-	word(key, val string) // a value known to need no escaping: enum words, checked upstreams
+	str(key, val string)
+	word(key, val string) // a value known to need no escaping: enum words
 	dur(key string, d time.Duration)
 	ts(key string, t time.Time)
 	id(key string, u uuid.UUID)
 	addrPort(key string, ap netip.AddrPort)
 	addr(key string, a netip.Addr)
+	hostPort(key, host string, port uint16) // a domain and a port: host:port
 	uint(key string, v uint64)
 	int(key string, v int64)
 	bool(key string, v bool)
@@ -34,25 +35,35 @@ type keyWriter interface {
 	inline(m zapcore.ObjectMarshaler) error
 }
 
-// keySet says which groups of keys a record carries; the event decides
-// (SCHEMA.md, "Which keys each event carries"). Keys outside every group
-// (the shared identity keys, user, the client-side addresses, the upstream,
-// wait_time and the request keys of HttpForward) are in every record.
+// keySet says which groups of keys a record carries; the event decides, as
+// the log_* functions of g3proxy's src/log/task/*.rs do (docs/SCHEMA.md,
+// "Which keys each event carries"). Keys outside every group (the identity
+// keys, user, the client-side addresses, the upstream, wait_time and the
+// request keys of HttpForward and FtpOverHttp) are in every record.
 type keySet uint8
 
 const (
-	// keysConnected: escaper, ready_time, next_bound_addr, next_peer_addr,
-	// next_expire, reuse_connection, the FTP bound and peer addresses.
+	// keysConnected, from Connected on: escaper, ready_time,
+	// next_bound_addr, next_peer_addr, next_expire, reuse_connection; the
+	// FTP control connection's keys and rsp_status; the UDP socket
+	// addresses, the peer and the first packet's c_rd_bytes/c_rd_packets.
 	keysConnected keySet = 1 << iota
-	// keysConnect: next_bind_ip and the connect tries and spend.
+	// keysConnect: next_bind_ip and tcp_connect_tries/spend, which the
+	// TcpConnect shutdown records leave out.
 	keysConnect
-	// keysRunning: total_time, every byte and packet counter, the status
-	// codes and the request/response durations.
+	// keysRunning: total_time and the byte and packet counters.
 	keysRunning
+	// keysStats: the HTTP status codes and request/response durations and
+	// the FTP data connection's keys, which Periodic and Finished carry.
+	keysStats
+	// keysReason: the reason, on the finished record only.
+	keysReason
 
-	keysAll = keysConnected | keysConnect | keysRunning
+	keysAll = keysConnected | keysConnect | keysRunning | keysStats | keysReason
 )
 
+// keysFor returns the key groups of an event. Unset means Finished; an
+// invalid event is reported and written in full.
 func keysFor(e Event) keySet {
 	switch e {
 	case EventCreated:
@@ -60,17 +71,18 @@ func keysFor(e Event) keySet {
 	case EventConnected:
 		return keysConnected | keysConnect
 	case EventPeriodic:
-		return keysAll
+		return keysConnected | keysConnect | keysRunning | keysStats
 	case EventClientShutdown, EventUpstreamShutdown:
 		return keysConnected | keysRunning
-	default: // unset, Finished, or invalid (reported, and written in full)
+	default:
 		return keysAll
 	}
 }
 
-// recEnc applies the presence rules of SCHEMA.md while writing keys to w.
-// A missing or invalid value leaves its key out and marks the record bad;
-// when collect is set it also records a KeyError naming the key and value.
+// recEnc applies the presence rules of docs/SCHEMA.md while writing keys to
+// w. A missing or invalid value leaves its key out and marks the record
+// bad; when collect is set it also records a KeyError naming the key and
+// value.
 type recEnc struct {
 	w       keyWriter
 	keys    keySet
@@ -91,11 +103,8 @@ func (e *recEnc) fail(key, problem string) {
 func (e *recEnc) missing(key string) { e.fail(key, "missing") }
 
 func (e *recEnc) optStr(key, v string) {
-	if v == "" {
-		return
-	}
-	if !e.w.str(key, v) {
-		e.fail(key, "invalid UTF-8 "+strconv.Quote(v))
+	if v != "" {
+		e.w.str(key, v)
 	}
 }
 
@@ -104,20 +113,103 @@ func (e *recEnc) reqStr(key, v string) {
 		e.missing(key)
 		return
 	}
-	e.optStr(key, v)
+	e.w.str(key, v)
 }
 
-// upstream writes a host:port value (domain or IP, IPv6 in brackets).
-func (e *recEnc) upstream(key, v string, required bool) {
+// upstream writes a host:port value as g3 prints its UpstreamAddr: left
+// out when the host is empty or an unspecified IP (0.0.0.0, ::), the host
+// alone when the port is 0 or absent, an IP host in its canonical form
+// (IPv6 in brackets when a port follows). A value that is not host:port is
+// written as it is: it came from the wire and is the best record of what
+// the client asked for.
+func (e *recEnc) upstream(key, v string) {
+	host, port, ok := splitUpstream(v)
+	bracketed := ok && v != "" && v[0] == '['
 	switch {
-	case v == "" && required:
-		e.missing(key)
-	case v == "":
-	case !validUpstream(v):
-		e.fail(key, "invalid upstream "+strconv.Quote(v)+" (want host:port)")
+	case !ok:
+		e.optStr(key, v)
+	case host == "":
+	case looksLikeIP(host):
+		ip, err := netip.ParseAddr(host)
+		switch {
+		case err != nil, bracketed && !ip.Is6():
+			e.w.str(key, v)
+		case ip.IsUnspecified():
+		case port == 0:
+			e.w.addr(key, ip)
+		default:
+			e.w.addrPort(key, netip.AddrPortFrom(ip, port))
+		}
+	case bracketed:
+		e.w.str(key, v) // brackets around something that is not an IP
+	case port == 0:
+		e.w.str(key, host)
 	default:
-		e.w.word(key, v) // validUpstream allows nothing that needs escaping
+		e.w.hostPort(key, host, port)
 	}
+}
+
+// splitUpstream splits "host:port", "[ipv6]:port", "[ipv6]", a bare host or
+// a bare IPv6 address into its host (brackets removed) and port (0 when
+// absent). ok is false when a port is present but is not a decimal number
+// up to 65535; an empty v is ok with an empty host.
+func splitUpstream(v string) (host string, port uint16, ok bool) {
+	if v == "" {
+		return "", 0, true
+	}
+	rest := ""
+	if v[0] == '[' {
+		end := strings.IndexByte(v, ']')
+		if end < 0 {
+			return "", 0, false
+		}
+		host, rest = v[1:end], v[end+1:]
+		if rest == "" {
+			return host, 0, true
+		}
+		if rest[0] != ':' {
+			return "", 0, false
+		}
+		rest = rest[1:]
+	} else {
+		i := strings.LastIndexByte(v, ':')
+		switch {
+		case i < 0:
+			return v, 0, true
+		case strings.IndexByte(v[:i], ':') >= 0:
+			return v, 0, true // a bare IPv6 address, no port
+		}
+		host, rest = v[:i], v[i+1:]
+	}
+	if rest == "" || len(rest) > 5 {
+		return "", 0, false
+	}
+	n := 0
+	for _, c := range []byte(rest) {
+		if c < '0' || c > '9' {
+			return "", 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n > math.MaxUint16 {
+		return "", 0, false
+	}
+	return host, uint16(n), true
+}
+
+// looksLikeIP reports whether host can only be meant as an IP address:
+// digits and dots (IPv4), or any ':' (IPv6). Domain names go no further,
+// which keeps netip's error (an allocation) off the common path.
+func looksLikeIP(host string) bool {
+	if strings.IndexByte(host, ':') >= 0 {
+		return true
+	}
+	for _, c := range []byte(host) {
+		if (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *recEnc) optDur(key string, d time.Duration) {
@@ -174,17 +266,15 @@ func (e *recEnc) tries(key string, v int) {
 	e.w.int(key, int64(v))
 }
 
+// status writes an HTTP status code, 0 included (g3 holds it as a plain
+// u16 that stays 0 until a response is known).
 func (e *recEnc) status(key string, v int) {
-	switch {
-	case v == 0:
-	case v < 100 || v > 999:
+	if v != 0 && (v < 100 || v > 999) {
 		e.fail(key, "invalid status code "+strconv.Itoa(v))
-	default:
-		e.w.int(key, int64(v))
+		return
 	}
+	e.w.int(key, int64(v))
 }
-
-func (e *recEnc) method(v string) { e.reqStr("method", v) }
 
 func (e *recEnc) uri(raw string, maxChars int) {
 	if raw == "" {
@@ -192,42 +282,6 @@ func (e *recEnc) uri(raw string, maxChars int) {
 		return
 	}
 	e.w.uri("uri", raw, maxChars)
-}
-
-// validUpstream reports whether s is host:port with a non-empty host (an
-// IPv6 host in brackets) and a decimal port up to 65535.
-func validUpstream(s string) bool {
-	i := len(s) - 1
-	for i >= 0 && s[i] != ':' {
-		i--
-	}
-	if i <= 0 || i == len(s)-1 || len(s)-1-i > 5 {
-		return false
-	}
-	port := 0
-	for _, c := range []byte(s[i+1:]) {
-		if c < '0' || c > '9' {
-			return false
-		}
-		port = port*10 + int(c-'0')
-	}
-	if port > math.MaxUint16 {
-		return false
-	}
-	host := s[:i]
-	if host[0] == '[' {
-		if len(host) < 2 || host[len(host)-1] != ']' {
-			return false
-		}
-		a, err := netip.ParseAddr(host[1 : len(host)-1])
-		return err == nil && a.Is6()
-	}
-	for _, c := range []byte(host) {
-		if c <= ' ' || c == ':' || c == '/' || c == '[' || c == ']' || c >= utf8.RuneSelf || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // KeyError describes one missing or invalid key of a record, as returned

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,7 +111,9 @@ func pattern(n int, seed byte) []byte {
 }
 
 // The counters equal exactly the bytes that crossed, both ways, through a
-// half-closed tunnel, and the shutdown records come in order.
+// half-closed tunnel. As in g3, the client's half-close writes the one
+// shutdown record, and the upstream's clean close after it ends the task as
+// Finished.
 func TestRelayCountsExactHalfClose(t *testing.T) {
 	f := newRelay(t, 0)
 	up := pattern(3<<20+17, 1) // more than one splice chunk
@@ -135,8 +139,8 @@ func TestRelayCountsExactHalfClose(t *testing.T) {
 	if !bytes.Equal(<-upstreamGot, up) || !bytes.Equal(clientGot, down) {
 		t.Fatal("relayed bytes differ")
 	}
-	if res.reason != ReasonClosedByClient || res.err != nil {
-		t.Errorf("Relay = %v, %v; want ClosedByClient, nil", res.reason, res.err)
+	if res.reason != ReasonFinished || res.err != nil {
+		t.Errorf("Relay = %v, %v; want Finished, nil", res.reason, res.err)
 	}
 	m := f.finished(t)
 	for key, want := range map[string]uint64{"c_rd_bytes": uint64(len(up)), "r_wr_bytes": uint64(len(up)),
@@ -145,13 +149,74 @@ func TestRelayCountsExactHalfClose(t *testing.T) {
 			t.Errorf("%s = %v, want %d", key, m[key], want)
 		}
 	}
-	var events []any
+	if m["reason"] != "Finished" || f.msg(t) != "finished" {
+		t.Errorf("finished record reason %v, message %q; want Finished, \"finished\"", m["reason"], f.msg(t))
+	}
+	f.wantEvents(t, "ClientShutdown", "Finished")
+}
+
+// events returns the task_event of every record written, in order.
+func (f *relayFixture) wantEvents(t *testing.T, want ...string) {
+	t.Helper()
+	var got []string
 	for _, e := range f.logs.All() {
-		events = append(events, e.ContextMap()["task_event"])
+		got = append(got, fmt.Sprint(e.ContextMap()["task_event"]))
 	}
-	if len(events) != 3 || events[0] != "ClientShutdown" || events[1] != "UpstreamShutdown" || events[2] != "Finished" {
-		t.Errorf("events = %v, want ClientShutdown, UpstreamShutdown, Finished", events)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("events = %v, want %v", got, want)
 	}
+}
+
+// msg returns the finished record's message.
+func (f *relayFixture) msg(t *testing.T) string {
+	t.Helper()
+	for _, e := range f.logs.All() {
+		if e.ContextMap()["task_event"] == "Finished" {
+			return e.Message
+		}
+	}
+	t.Fatal("no Finished record")
+	return ""
+}
+
+// An upstream reset after the client's clean half-close ends the task with
+// the reset's reason; the one shutdown record stays.
+func TestRelayUpstreamResetAfterClientShutdown(t *testing.T) {
+	f := newRelay(t, 0)
+	f.client.Write([]byte("hello"))
+	f.client.CloseWrite()
+	if got, err := io.ReadAll(f.upstream); err != nil || string(got) != "hello" {
+		t.Fatalf("upstream read %q, %v", got, err)
+	}
+	f.upstream.SetLinger(0) // close with RST
+	f.upstream.Close()
+	res := f.wait(t)
+	if res.reason != ReasonUpstreamReadFailed || res.err == nil {
+		t.Errorf("Relay = %v, %v; want UpstreamReadFailed and the error", res.reason, res.err)
+	}
+	if m := f.finished(t); m["reason"] != "UpstreamReadFailed" {
+		t.Errorf("finished record reason %v", m["reason"])
+	}
+	f.wantEvents(t, "ClientShutdown", "Finished")
+}
+
+// The idle timeout after a half-close ends the task as Idle.
+func TestRelayIdleAfterClientShutdown(t *testing.T) {
+	f := newRelay(t, 200*time.Millisecond)
+	f.client.Write([]byte("hello"))
+	f.client.CloseWrite()
+	if got, err := io.ReadAll(f.upstream); err != nil || string(got) != "hello" {
+		t.Fatalf("upstream read %q, %v", got, err)
+	}
+	// The upstream keeps its side open and says nothing.
+	res := f.wait(t)
+	if res.reason != ReasonIdle || !errors.Is(res.err, ErrIdle) {
+		t.Errorf("Relay = %v, %v; want Idle", res.reason, res.err)
+	}
+	if m := f.finished(t); m["reason"] != "Idle" {
+		t.Errorf("finished record reason %v", m["reason"])
+	}
+	f.wantEvents(t, "ClientShutdown", "Finished")
 }
 
 func TestRelayUpstreamClosesFirst(t *testing.T) {
@@ -169,12 +234,13 @@ func TestRelayUpstreamClosesFirst(t *testing.T) {
 	f.client.Write([]byte("bye"))
 	f.client.CloseWrite()
 	res := f.wait(t)
-	if res.reason != ReasonClosedByUpstream || res.err != nil {
-		t.Errorf("Relay = %v, %v; want ClosedByUpstream", res.reason, res.err)
+	if res.reason != ReasonFinished || res.err != nil {
+		t.Errorf("Relay = %v, %v; want Finished", res.reason, res.err)
 	}
 	if m := f.finished(t); m["c_rd_bytes"] != uint64(3) || m["c_wr_bytes"] != uint64(len(down)) {
 		t.Errorf("counters %v %v", m["c_rd_bytes"], m["c_wr_bytes"])
 	}
+	f.wantEvents(t, "UpstreamShutdown", "Finished")
 }
 
 func TestRelayUpstreamResets(t *testing.T) {
@@ -253,8 +319,8 @@ func TestRelaySlowTransferNotIdle(t *testing.T) {
 	}
 	f.client.CloseWrite()
 	res := f.wait(t)
-	if res.reason != ReasonClosedByUpstream {
-		t.Errorf("Relay = %v, %v; want ClosedByUpstream, not Idle", res.reason, res.err)
+	if res.reason != ReasonFinished {
+		t.Errorf("Relay = %v, %v; want Finished, not Idle", res.reason, res.err)
 	}
 }
 

@@ -16,15 +16,17 @@ import (
 // used as they are), so io.Copy keeps splice(2) and the counters are
 // exact.
 //
-// When one side ends its stream gracefully (EOF), Relay writes that side's
-// shutdown record ([Task.ClientShutdown] or [Task.UpstreamShutdown]),
-// half-closes the other side with CloseWrite and keeps copying the other
-// direction; the side that ended first gives the reason
-// ([ReasonClosedByClient] or [ReasonClosedByUpstream]). When a copy fails,
-// Relay closes both connections and maps the first error with [ReasonFor],
-// on the side that failed. If idle is positive and no byte moves either
-// way for between idle and 1.5*idle, Relay ends the task with [ReasonIdle]
-// and [ErrIdle]; it uses read deadlines for that, and leaves them set.
+// A tunnel ends the way g3proxy's relay ends it. When one side ends its
+// stream gracefully (EOF), Relay writes that side's shutdown record
+// ([Task.ClientShutdown] or [Task.UpstreamShutdown]), half-closes the other
+// side with CloseWrite and keeps copying the other direction. When that
+// direction then ends gracefully too, the task is done: Relay returns
+// [ReasonFinished] and a nil error, and there is exactly one shutdown
+// record. When a copy fails, before or after a shutdown, Relay closes both
+// connections and maps the first error with [ReasonFor], on the side that
+// failed. If idle is positive and no byte moves either way for between
+// idle and 1.5*idle, Relay ends the task with [ReasonIdle] and [ErrIdle];
+// it uses read deadlines for that, and leaves them set.
 //
 // Relay marks the task Relaying before it starts. It returns when both
 // copies have returned; it closes neither connection on a clean end.
@@ -42,23 +44,26 @@ func (t *Task) Relay(client, remote net.Conn, idle time.Duration) (Reason, error
 
 	var reason Reason
 	var firstErr error
+	shut := false
 	for i := 0; i < 2; i++ {
 		res := <-results
 		if firstErr != nil {
 			continue // already failing: the other copy's error is a consequence
 		}
 		if res.err == nil {
+			// A graceful end of one direction: pass the FIN on. Only the
+			// first gets a record, as in g3.
 			if res.up {
-				t.ClientShutdown()
 				_ = r.CloseWrite()
 			} else {
-				t.UpstreamShutdown()
 				_ = c.CloseWrite()
 			}
-			if reason == 0 {
-				reason = ReasonClosedByClient
-				if !res.up {
-					reason = ReasonClosedByUpstream
+			if !shut {
+				shut = true
+				if res.up {
+					t.ClientShutdown()
+				} else {
+					t.UpstreamShutdown()
 				}
 			}
 			continue
@@ -71,6 +76,9 @@ func (t *Task) Relay(client, remote net.Conn, idle time.Duration) (Reason, error
 		}
 		_ = client.Close()
 		_ = remote.Close()
+	}
+	if firstErr == nil {
+		reason = ReasonFinished
 	}
 	return reason, firstErr
 }

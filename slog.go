@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap/zapcore"
@@ -43,13 +42,9 @@ type slogWriter struct {
 }
 
 func (w *slogWriter) add(a slog.Attr) { w.attrs = append(w.attrs, a) }
-func (w *slogWriter) str(key, val string) bool {
-	if !utf8.ValidString(val) {
-		return false
-	}
-	w.add(slog.String(key, val))
-	return true
-}
+// str hands val over as it is: slog's JSON handler, like zap's encoder,
+// writes each invalid byte as \ufffd.
+func (w *slogWriter) str(key, val string) { w.add(slog.String(key, val)) }
 func (w *slogWriter) word(key, val string) { w.add(slog.String(key, val)) }
 func (w *slogWriter) formatted(key string) { w.add(slog.String(key, string(w.buf))) }
 func (w *slogWriter) dur(key string, d time.Duration) {
@@ -70,6 +65,10 @@ func (w *slogWriter) addrPort(key string, ap netip.AddrPort) {
 }
 func (w *slogWriter) addr(key string, a netip.Addr) {
 	w.buf = a.AppendTo(w.buf[:0])
+	w.formatted(key)
+}
+func (w *slogWriter) hostPort(key, host string, port uint16) {
+	w.buf = appendHostPort(w.buf[:0], host, port)
 	w.formatted(key)
 }
 func (w *slogWriter) uint(key string, v uint64) { w.add(slog.Uint64(key, v)) }

@@ -44,13 +44,12 @@ type Task struct {
 
 	timer *time.Timer // guarded by mu; the periodic records
 
-	mu          sync.Mutex
-	rec         TaskLog // guarded by mu
-	done        bool    // guarded by mu; Finish has run
-	cliShutdown bool    // guarded by mu
-	upShutdown  bool    // guarded by mu
-	field       [1]zap.Field
-	msg         [160]byte // room for a finished message, never reused
+	mu       sync.Mutex
+	rec      TaskLog // guarded by mu
+	done     bool    // guarded by mu; Finish has run
+	shutDown bool    // guarded by mu; a shutdown record was asked for
+	field    [1]zap.Field
+	msg      [160]byte // room for a finished message, never reused
 }
 
 // NewTask creates a task for a request that has become one, at the current
@@ -159,20 +158,27 @@ func (t *Task) Relaying() {
 }
 
 // ClientShutdown writes the ClientShutdown record: the client closed its
-// sending side first, gracefully. Only the first call writes.
-func (t *Task) ClientShutdown() { t.shutdown(&t.cliShutdown, EventClientShutdown) }
+// sending side first, gracefully, and the other direction goes on. As in
+// g3, a task has at most one shutdown record: only the first call of
+// ClientShutdown or UpstreamShutdown writes, and only for a TcpConnect
+// task (g3's other task types have no shutdown events).
+func (t *Task) ClientShutdown() { t.shutdown(EventClientShutdown) }
 
 // UpstreamShutdown writes the UpstreamShutdown record: the upstream closed
-// its sending side first, gracefully. Only the first call writes.
-func (t *Task) UpstreamShutdown() { t.shutdown(&t.upShutdown, EventUpstreamShutdown) }
+// its sending side first, gracefully. See [Task.ClientShutdown] for when it
+// writes.
+func (t *Task) UpstreamShutdown() { t.shutdown(EventUpstreamShutdown) }
 
-func (t *Task) shutdown(once *bool, ev Event) {
+func (t *Task) shutdown(ev Event) {
 	t.mu.Lock()
-	if !t.done && !*once {
-		*once = true
+	defer t.mu.Unlock()
+	if t.done || t.shutDown {
+		return
+	}
+	t.shutDown = true
+	if d := t.rec.Detail; d != nil && d.TaskType() == TaskTypeTCPConnect {
 		t.writeEvent(ev)
 	}
-	t.mu.Unlock()
 }
 
 // Finish ends the task and writes its one finished record: task_event

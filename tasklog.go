@@ -18,34 +18,39 @@ import (
 //
 // # Which keys a line carries
 //
-// Event decides the groups of keys, as g3proxy does: a Created record has
-// the identity keys, user, the client-side addresses, upstream, wait_time
-// and the request keys of HttpForward; Connected adds escaper, ready_time
-// and the next_* and connect keys; Periodic carries everything but an unset
-// reason; ClientShutdown and UpstreamShutdown are Periodic without
-// next_bind_ip and the connect tries and spend; a finished record (Event
-// unset or [EventFinished]) carries everything and needs Reason and
-// TotalTime. Within a group, empty strings, zero durations, zero times,
-// invalid addresses and zero status codes are left out; counters are always
-// written.
+// Event decides the keys, as g3proxy's code does (docs/SCHEMA.md lists them
+// per task type and event): a Created record has the identity keys, user,
+// the client-side addresses, upstream, wait_time and the request keys;
+// Connected adds escaper, ready_time and the keys of the remote connection;
+// Periodic adds total_time and the counters; ClientShutdown and
+// UpstreamShutdown (TcpConnect only) are Periodic without next_bind_ip and
+// the connect tries and spend; a finished record (Event unset or
+// [EventFinished]) carries everything, with reason and total_time required.
+// Empty strings (but escaper), zero durations, zero times, invalid
+// addresses and empty or unspecified upstreams are left out; counters,
+// tries, status codes and reuse_connection are always written.
 //
 // # Bad records
 //
 // A record with a missing or invalid required value, an out-of-range enum,
-// a negative duration or a string that is not valid UTF-8 is still written:
-// every valid key, with each bad key left out and named, with its value, in
-// the error that MarshalLogObject returns, which zap writes under
-// [ErrorKey] (or key+"Error" for [Object]).
+// a negative duration or a shutdown event on a task type that has none is
+// still written: every valid key, with each bad key left out and named,
+// with its value, in the error that MarshalLogObject returns, which zap
+// writes under [ErrorKey] (or key+"Error" for [Object]). These are the
+// proxy author's mistakes. Values from the wire are never one: a user,
+// method, user agent, URI or upstream that is not valid UTF-8 is written
+// with each bad byte replaced by U+FFFD, as zap does, and an upstream that
+// is not host:port is written as it is.
 type TaskLog struct {
 	ServerType ServerType    // server_type, required
 	ServerName string        // server_name, required
 	TaskID     uuid.UUID     // task_id, required: 32 hex digits on the wire
-	Event      Event         // task_event; unset means a finished record and is left out
+	Event      Event         // task_event; unset means a finished record, written as "Finished"
 	Stage      Stage         // stage, required
 	StartAt    time.Time     // start_at, required: microseconds, UTC
 	User       string        // user; empty leaves it out
-	Escaper    string        // escaper; empty leaves it out
-	Reason     Reason        // reason: required on a finished record, else left out when unset
+	Escaper    string        // escaper: written from Connected on, "" included
+	Reason     Reason        // reason: required on a finished record, never written on others
 	WaitTime   time.Duration // wait_time: accept (or keep-alive poll) to task creation
 	ReadyTime  time.Duration // ready_time: task creation to relaying
 	TotalTime  time.Duration // total_time: task creation to this record; required when finished
@@ -63,11 +68,12 @@ func (r *TaskLog) encode(e *recEnc) {
 		e.enumProblem("server_type", r.ServerType == 0, r.ServerType.String())
 	}
 	e.reqStr("server_name", r.ServerName)
+	var taskType TaskType
 	if r.Detail != nil {
-		if t := r.Detail.TaskType(); t.IsValid() {
-			e.w.word("task_type", t.String())
+		if taskType = r.Detail.TaskType(); taskType.IsValid() {
+			e.w.word("task_type", taskType.String())
 		} else {
-			e.enumProblem("task_type", false, t.String())
+			e.enumProblem("task_type", false, taskType.String())
 		}
 	}
 	if r.TaskID == uuid.Nil {
@@ -75,10 +81,16 @@ func (r *TaskLog) encode(e *recEnc) {
 	} else {
 		e.w.id("task_id", r.TaskID)
 	}
-	if r.Event.IsValid() {
-		e.w.word("task_event", r.Event.String())
-	} else if r.Event != 0 {
+	switch {
+	case r.Event == 0:
+		e.w.word("task_event", "Finished")
+	case !r.Event.IsValid():
 		e.enumProblem("task_event", false, r.Event.String())
+	case (r.Event == EventClientShutdown || r.Event == EventUpstreamShutdown) &&
+		taskType != TaskTypeTCPConnect:
+		e.fail("task_event", r.Event.String()+" is an event of TcpConnect tasks only, not "+taskType.String())
+	default:
+		e.w.word("task_event", r.Event.String())
 	}
 	if r.Stage.IsValid() {
 		e.w.word("stage", r.Stage.String())
@@ -92,22 +104,21 @@ func (r *TaskLog) encode(e *recEnc) {
 	}
 	e.optStr("user", r.User)
 	if e.has(keysConnected) {
-		e.optStr("escaper", r.Escaper)
+		e.w.str("escaper", r.Escaper) // "" included, as g3 does
 	}
-	finished := r.Event.IsFinished()
-	switch {
-	case r.Reason.IsValid():
-		e.w.word("reason", r.Reason.String())
-	case r.Reason != 0:
-		e.enumProblem("reason", false, r.Reason.String())
-	case finished:
-		e.missing("reason")
+	if e.has(keysReason) {
+		switch {
+		case r.Reason.IsValid():
+			e.w.word("reason", r.Reason.String())
+		default:
+			e.enumProblem("reason", r.Reason == 0, r.Reason.String())
+		}
 	}
 	e.optDur("wait_time", r.WaitTime)
 	if e.has(keysConnected) {
 		e.optDur("ready_time", r.ReadyTime)
 	}
-	if finished {
+	if e.has(keysReason) {
 		e.reqDur("total_time", r.TotalTime)
 	} else if e.has(keysRunning) {
 		e.optDur("total_time", r.TotalTime)

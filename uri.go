@@ -1,6 +1,7 @@
 package tasklog
 
 import (
+	"strings"
 	"unicode/utf8"
 )
 
@@ -11,14 +12,21 @@ const DefaultURIMaxChars = 1024
 // maskedPassword is what g3 prints in place of a URI's password.
 const maskedPassword = "xyz"
 
-// SanitizeURI returns raw as g3 logs it in the uri key:
+// SanitizeURI returns raw as g3 logs it in the uri key. g3 logs the URI it
+// parsed (Rust's http::Uri) rather than the request's text, so:
+//   - a "#fragment" is dropped;
+//   - the scheme http or https is written in lower case, whatever its case
+//     in raw (other schemes keep theirs, as http::Uri does);
+//   - a URI with a scheme and an empty path gets the path "/":
+//     "http://h?q" logs as "http://h/?q";
 //   - a password in the userinfo is replaced by "xyz", as g3 does: in the
 //     authority, everything between the first ':' and the first '@' after it
 //     ("http://bob:s3cret@h/" logs as "http://bob:xyz@h/"); a user name
 //     without a password stays;
 //   - control bytes (0x00-0x1F, 0x7F) and bytes that are not valid UTF-8 are
 //     percent-escaped ("%01"), so the result is printable; valid non-ASCII
-//     UTF-8 and everything else stays as it is;
+//     UTF-8 and everything else stays as it is (g3 would have refused such
+//     a request; a Go server may pass it on);
 //   - at most maxChars characters (Unicode code points) are kept, counted on
 //     the result; maxChars <= 0 means [DefaultURIMaxChars]. An escape is
 //     never cut in half: one that does not fit is left out whole.
@@ -34,9 +42,31 @@ func AppendSanitizedURI(b []byte, raw string, maxChars int) []byte {
 	if maxChars <= 0 {
 		maxChars = DefaultURIMaxChars
 	}
+	if i := strings.IndexByte(raw, '#'); i >= 0 {
+		raw = raw[:i]
+	}
 	passStart, passEnd := uriPassword(raw)
+	lowerEnd, slashAt := -1, -1
+	if se := schemeEnd(raw); se > 0 {
+		if scheme := raw[:se-3]; strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https") {
+			lowerEnd = se - 3
+		}
+		slashAt = len(raw)
+		if i := strings.IndexAny(raw[se:], "/?"); i >= 0 {
+			slashAt = se + i
+		}
+		if slashAt < len(raw) && raw[slashAt] == '/' {
+			slashAt = -1 // the path is there
+		}
+	}
 	left := maxChars
 	for i := 0; i < len(raw) && left > 0; {
+		if i == slashAt {
+			b = append(b, '/')
+			left--
+			slashAt = -1
+			continue
+		}
 		if i == passStart {
 			n := min(len(maskedPassword), left)
 			b = append(b, maskedPassword[:n]...)
@@ -46,6 +76,9 @@ func AppendSanitizedURI(b []byte, raw string, maxChars int) []byte {
 		}
 		c := raw[i]
 		if c >= 0x20 && c < 0x7f {
+			if i < lowerEnd && 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
 			b = append(b, c)
 			left--
 			i++
@@ -67,6 +100,9 @@ func AppendSanitizedURI(b []byte, raw string, maxChars int) []byte {
 		b = append(b, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&0xf])
 		left -= 3
 		i++
+	}
+	if slashAt == len(raw) && left > 0 {
+		b = append(b, '/')
 	}
 	return b
 }

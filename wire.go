@@ -1,6 +1,7 @@
 package tasklog
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,4 +55,11 @@ func AppendTaskID(b []byte, id uuid.UUID) []byte {
 func FormatTaskID(id uuid.UUID) string {
 	var b [32]byte
 	return string(AppendTaskID(b[:0], id))
+}
+
+// appendHostPort appends "host:port" for a domain host.
+func appendHostPort(b []byte, host string, port uint16) []byte {
+	b = append(b, host...)
+	b = append(b, ':')
+	return strconv.AppendUint(b, uint64(port), 10)
 }

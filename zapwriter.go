@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap/zapcore"
@@ -40,13 +39,9 @@ func putZapWriter(w *zapWriter) {
 	zapWriterPool.Put(w)
 }
 
-func (w *zapWriter) str(key, val string) bool {
-	if !utf8.ValidString(val) {
-		return false
-	}
-	w.enc.AddString(key, val)
-	return true
-}
+// str hands val over as it is: zap's JSON encoder writes each invalid
+// byte as \ufffd, byte for byte what NewEncoder writes.
+func (w *zapWriter) str(key, val string) { w.enc.AddString(key, val) }
 func (w *zapWriter) word(key, val string) { w.enc.AddString(key, val) }
 func (w *zapWriter) dur(key string, d time.Duration) {
 	w.buf = AppendDuration(w.buf[:0], d)
@@ -68,6 +63,10 @@ func (w *zapWriter) addr(key string, a netip.Addr) {
 	w.buf = a.AppendTo(w.buf[:0])
 	w.enc.AddByteString(key, w.buf)
 }
+func (w *zapWriter) hostPort(key, host string, port uint16) {
+	w.buf = appendHostPort(w.buf[:0], host, port)
+	w.enc.AddByteString(key, w.buf)
+}
 func (w *zapWriter) uint(key string, v uint64) { w.enc.AddUint64(key, v) }
 func (w *zapWriter) int(key string, v int64)   { w.enc.AddInt64(key, v) }
 func (w *zapWriter) bool(key string, v bool)   { w.enc.AddBool(key, v) }
@@ -80,7 +79,8 @@ func (w *zapWriter) inline(m zapcore.ObjectMarshaler) error { return m.MarshalLo
 // nopWriter discards keys; validation runs the encoding with it.
 type nopWriter struct{}
 
-func (nopWriter) str(_, val string) bool          { return utf8.ValidString(val) }
+func (nopWriter) str(string, string)               {}
+func (nopWriter) hostPort(string, string, uint16) {}
 func (nopWriter) word(string, string)             {}
 func (nopWriter) dur(string, time.Duration)       {}
 func (nopWriter) ts(string, time.Time)            {}

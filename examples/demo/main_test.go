@@ -49,7 +49,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	want := []struct{ taskType, reason string }{
-		{"TcpConnect", "ClosedByClient"},
+		{"TcpConnect", "Finished"},
 		{"HttpForward", "Finished"},
 		{"TcpConnect", "UpstreamNotConnected"},
 		{"HttpForward", "ClientTcpWriteFailed"},
@@ -61,11 +61,11 @@ func TestDemo(t *testing.T) {
 	}
 	for i, w := range want {
 		reason := finished[i]["reason"]
-		if i == 0 && (reason == "ClosedByUpstream" || reason == "ClientTcpReadFailed") {
+		if i == 0 && reason == "ClientTcpReadFailed" {
 			// How a TLS tunnel ends is up to the client and the kernel: a
-			// clean close from either side, or a reset when the client
-			// closes with unread TLS data in its buffer.
-			reason = "ClosedByClient"
+			// clean close (Finished), or a reset when the client closes
+			// with unread TLS data in its buffer.
+			reason = "Finished"
 		}
 		if finished[i]["task_type"] != w.taskType || reason != w.reason {
 			t.Errorf("task %d: %v %v, want %s %s", i+1, finished[i]["task_type"], finished[i]["reason"], w.taskType, w.reason)

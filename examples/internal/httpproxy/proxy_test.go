@@ -139,7 +139,7 @@ func TestConnectTunnelCounts(t *testing.T) {
 	}
 	c.Close()
 	m := f.finished(t, 1)[0]
-	for k, v := range map[string]any{"task_type": "TcpConnect", "upstream": target, "reason": "ClosedByUpstream",
+	for k, v := range map[string]any{"task_type": "TcpConnect", "upstream": target, "reason": "Finished",
 		"c_rd_bytes": uint64(len(up)), "r_wr_bytes": uint64(len(up)), "r_rd_bytes": uint64(len(down)),
 		"c_wr_bytes": uint64(len(down)), "stage": "Relaying", "tcp_connect_tries": int64(1)} {
 		if m[k] != v {

@@ -291,7 +291,7 @@ func (s *Server) associate(c net.Conn, accepted time.Time, user string) {
 	}
 	defer remoteUDP.Close()
 	udpServer := clientUDP.LocalAddr().(*net.UDPAddr).AddrPort()
-	task.Update(func(r *tasklog.TaskLog) { r.Detail.(*tasklog.UDPAssociate).UDPServerAddr = udpServer })
+	task.Update(func(r *tasklog.TaskLog) { r.Detail.(*tasklog.UDPAssociate).UDPListenAddr = udpServer })
 	task.SetEscaper("direct")
 	if werr := writeReply(c, repSucceeded, udpServer); werr != nil {
 		reason, err = tasklog.ReasonFor(werr, tasklog.SideClient), werr

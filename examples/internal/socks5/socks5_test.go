@@ -132,7 +132,7 @@ func TestConnect(t *testing.T) {
 			t.Fatalf("echo returned %d bytes", len(back))
 		}
 		m := finished(t, logs, 1)[0]
-		for k, v := range map[string]any{"server_type": "SocksProxy", "task_type": "TcpConnect", "reason": "ClosedByClient",
+		for k, v := range map[string]any{"server_type": "SocksProxy", "task_type": "TcpConnect", "reason": "Finished",
 			"c_rd_bytes": uint64(len(payload)), "c_wr_bytes": uint64(len(payload)), "r_rd_bytes": uint64(len(payload)),
 			"r_wr_bytes": uint64(len(payload)), "upstream": echo.Addr().String()} {
 			if m[k] != v {
@@ -215,7 +215,7 @@ func TestUDPAssociate(t *testing.T) {
 	for k, v := range map[string]any{"task_type": "UdpAssociate", "reason": "ClosedByClient", "user": "carol",
 		"c_rd_packets": uint64(3), "c_wr_packets": uint64(3), "r_rd_packets": uint64(3), "r_wr_packets": uint64(3),
 		"c_rd_bytes": uint64(sent), "c_wr_bytes": uint64(received), "r_wr_bytes": uint64(payloads), "r_rd_bytes": uint64(replies),
-		"initial_peer": echoAddr.String(), "udp_server_addr": relay.String(), "udp_client_addr": u.LocalAddr().String()} {
+		"initial_peer": echoAddr.String(), "udp_listen_addr": relay.String(), "udp_client_addr": u.LocalAddr().String()} {
 		if m[k] != v {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
 		}
