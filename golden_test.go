@@ -127,9 +127,11 @@ var emptyTCPWant = map[string]string{
 
 var goldenCases = map[TaskType]goldenCase{
 	TaskTypeTCPConnect: {
-		full:      func() *TaskLog { d := fullTCP; return withShared(shared, &d)() },
-		fullWant:  merge(sharedWant, fullTCPWant),
-		empty:     func() *TaskLog { return withShared(emptyShared, &TCPConnect{ServerAddr: ap("127.0.0.1:1"), ClientAddr: ap("127.0.0.1:2")})() },
+		full:     func() *TaskLog { d := fullTCP; return withShared(shared, &d)() },
+		fullWant: merge(sharedWant, fullTCPWant),
+		empty: func() *TaskLog {
+			return withShared(emptyShared, &TCPConnect{ServerAddr: ap("127.0.0.1:1"), ClientAddr: ap("127.0.0.1:2")})()
+		},
 		emptyWant: merge(emptySharedWant, emptyTCPWant),
 	},
 	TaskTypeHTTPForward: {

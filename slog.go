@@ -42,9 +42,10 @@ type slogWriter struct {
 }
 
 func (w *slogWriter) add(a slog.Attr) { w.attrs = append(w.attrs, a) }
+
 // str hands val over as it is: slog's JSON handler, like zap's encoder,
 // writes each invalid byte as \ufffd.
-func (w *slogWriter) str(key, val string) { w.add(slog.String(key, val)) }
+func (w *slogWriter) str(key, val string)  { w.add(slog.String(key, val)) }
 func (w *slogWriter) word(key, val string) { w.add(slog.String(key, val)) }
 func (w *slogWriter) formatted(key string) { w.add(slog.String(key, string(w.buf))) }
 func (w *slogWriter) dur(key string, d time.Duration) {

@@ -41,7 +41,7 @@ func putZapWriter(w *zapWriter) {
 
 // str hands val over as it is: zap's JSON encoder writes each invalid
 // byte as \ufffd, byte for byte what NewEncoder writes.
-func (w *zapWriter) str(key, val string) { w.enc.AddString(key, val) }
+func (w *zapWriter) str(key, val string)  { w.enc.AddString(key, val) }
 func (w *zapWriter) word(key, val string) { w.enc.AddString(key, val) }
 func (w *zapWriter) dur(key string, d time.Duration) {
 	w.buf = AppendDuration(w.buf[:0], d)
@@ -79,7 +79,7 @@ func (w *zapWriter) inline(m zapcore.ObjectMarshaler) error { return m.MarshalLo
 // nopWriter discards keys; validation runs the encoding with it.
 type nopWriter struct{}
 
-func (nopWriter) str(string, string)               {}
+func (nopWriter) str(string, string)              {}
 func (nopWriter) hostPort(string, string, uint16) {}
 func (nopWriter) word(string, string)             {}
 func (nopWriter) dur(string, time.Duration)       {}
