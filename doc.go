@@ -2,7 +2,21 @@
 // record per proxy task (a CONNECT tunnel, a forwarded HTTP request, a UDP
 // session) with the keys, enum words and value formats that ByteDance's
 // g3proxy prints, so that log pipelines built for g3proxy read a Go proxy's
-// lines unchanged.
+// lines unchanged. Where g3proxy's code and its documentation pages
+// disagree, tasklog follows the code (g3proxy/src/log/task/*.rs), which is
+// what pipelines see; docs/SCHEMA.md in the repository lists every key and
+// which events carry it.
+//
+// # What a line is
+//
+// Each record is one JSON object per line: the body g3proxy sends as the
+// "@cee:" payload of its syslog driver, and the same keys and values it
+// sends as fields to journald and fluentd. g3proxy's stdout driver prints a
+// text format instead, not these lines. g3proxy adds report_ts only when
+// its driver is told to; [EncoderConfig] writes it, and a TimeKey of ""
+// leaves it out. Keys come in tasklog's order (logger-level keys, shared
+// keys, the sub-type's), where g3's slog drivers print them in reverse
+// source order; JSON readers do not see the order.
 //
 // # Records
 //
@@ -39,5 +53,7 @@
 //
 // A record with missing or invalid keys is still written, with every valid
 // key and an error under [ErrorKey] naming each bad key and its value;
-// [TaskLog.Validate] returns the same error.
+// [TaskLog.Validate] returns the same error. Values from the wire (user,
+// method, user agent, URI, upstream) never make a key disappear: bytes
+// that are not valid UTF-8 are written as U+FFFD.
 package tasklog
