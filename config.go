@@ -11,7 +11,9 @@ import (
 // under "msg", the entry time under "report_ts" as integer unix seconds, no
 // level, logger name, caller or stack trace keys, and one entry per line.
 // Durations logged with zap.Duration print in g3's form ("12.346ms") too.
-// Use it with zapcore.NewJSONEncoder, and add [LoggerFields] to the logger.
+// Use it with [NewEncoder] (zapcore.NewJSONEncoder writes the same lines,
+// more slowly), and add [LoggerFields] to the logger. g3 writes report_ts
+// only when its log driver is told to; set TimeKey to "" to leave it out.
 //
 // Each call returns a new value that the caller may change.
 func EncoderConfig() zapcore.EncoderConfig {

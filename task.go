@@ -251,8 +251,8 @@ func (t *Task) writeRecord(ev Event, msg string) {
 	t.rec.Event = ev
 	if ev != EventCreated && ev != EventConnected {
 		t.rec.TotalTime = max(t.Elapsed(), 1)
-		t.copyCounters()
 	}
+	t.copyCounters() // a UDP Connected record carries the first packet's
 	ce := t.srv.logger.Check(zapcore.InfoLevel, msg)
 	if ce == nil {
 		return

@@ -395,3 +395,22 @@ func finishAllocs(t *testing.T, name string, srv *Server) {
 		}
 	}
 }
+
+// A UDP task's Connected record carries the first packet's counters, as
+// g3's log_connected does.
+func TestUDPConnectedRecordCarriesFirstPacket(t *testing.T) {
+	logger, logs := observed()
+	srv := NewServer(ServerTypeSOCKSProxy, "socks", logger, WithConnectedRecords())
+	task := srv.NewTask(time.Time{}, "", &UDPAssociate{TCPServerAddr: ap("127.0.0.1:1080"), TCPClientAddr: ap("127.0.0.1:5000")})
+	task.Counters.ClientReadBytes.Add(42)
+	task.Counters.ClientReadPackets.Add(1)
+	task.Connected()
+	task.Finish(ReasonClosedByClient, nil)
+	m := recordOf(t, logs.All()[0])
+	if m["task_event"] != "Connected" || m["c_rd_bytes"] != uint64(42) || m["c_rd_packets"] != uint64(1) {
+		t.Errorf("Connected record %v, want c_rd_bytes 42 and c_rd_packets 1", m)
+	}
+	if _, ok := m["c_wr_bytes"]; ok {
+		t.Errorf("Connected record has c_wr_bytes: %v", m)
+	}
+}
