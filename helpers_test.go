@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -86,15 +85,6 @@ func decode(t *testing.T, line string) map[string]any {
 		t.Fatalf("decode %s: %v", line, err)
 	}
 	return m
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -150,8 +151,8 @@ func TestCodeKeysAreG3Keys(t *testing.T) {
 		for ev, list := range g3Keys[typ] {
 			want := strings.Fields(g3Head + list)
 			got := codeKeys(typ, ev)
-			sortStrings(want)
-			sortStrings(got)
+			sort.Strings(want)
+			sort.Strings(got)
 			if strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("%v %v:\n got %v\nwant %v", typ, ev, got, want)
 			}

@@ -86,14 +86,6 @@ func TestWireFormatIgnoresEncoderConfig(t *testing.T) {
 	}
 }
 
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
 // g3 writes reason on the finished record only (log/task/*.rs): a reason
 // set on a running task's record is not written, and unset it is no error.
 func TestReasonOnRunningRecord(t *testing.T) {
