@@ -12,11 +12,10 @@ import (
 // into a task's [Counters]. Get one from [Task.WrapClient] or
 // [Task.WrapRemote].
 //
-// It keeps the fast paths of the connection it wraps: its ReadFrom and
-// WriteTo delegate to the wrapped connection's (unwrapping another Conn on
-// the other side), so io.Copy between two wrapped *net.TCPConn still uses
-// splice(2) on Linux, and counts what they report. CloseWrite and CloseRead
-// reach the wrapped connection. A Conn is as safe for concurrent use as the
+// It counts live and keeps the fast path: io.Copy between two wrapped
+// *net.TCPConn still uses splice(2) on Linux (see [Conn.ReadFrom]), and
+// every byte is counted as soon as a syscall has moved it. CloseWrite and
+// CloseRead reach the wrapped connection. A Conn is as safe for concurrent use as the
 // connection it wraps.
 type Conn struct {
 	net.Conn
@@ -62,66 +61,31 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// ReadFrom implements [io.ReaderFrom]: it copies r into the connection
-// with the wrapped connection's own ReadFrom when it has one (a
-// *net.TCPConn splices from another TCP connection), passing the
-// connection inside r when r is a *Conn, and counts the bytes as written
-// here and, for a *Conn r, as read there. It delegates in chunks of
-// 256 KiB, so the counters follow a long transfer while it runs.
+// ReadFrom implements [io.ReaderFrom], so io.Copy(conn, r) counts live:
+// every byte is added to the counters as soon as it is read from r and as
+// soon as it is written here, so a record written during a long transfer
+// shows what has crossed so far. Between two TCP connections (r a *Conn or
+// a *net.TCPConn) on Linux it moves the bytes with splice(2), as io.Copy
+// would, through syscall.RawConn so both sockets stay in Go's poller and
+// keep their deadlines; otherwise it copies through a pooled 32 KiB
+// buffer. When r is a *Conn, its read counter counts too.
 func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
-	src := r
 	var srcRd *atomic.Uint64
 	if rc, ok := r.(*Conn); ok {
-		src, srcRd = rc.Conn, rc.rd
+		r, srcRd = rc.Conn, rc.rd
 	}
-	rf, ok := c.Conn.(io.ReaderFrom)
-	if !ok {
-		n, err := io.Copy(writerOnly{c.Conn}, src)
-		c.wr.Add(uint64(n))
-		if srcRd != nil {
-			srcRd.Add(uint64(n))
-		}
-		return n, err
-	}
-	// Splice in bounded chunks, so that the counters (and the Periodic
-	// records that read them) move while a long transfer runs; splice(2)
-	// accepts an *io.LimitedReader around a TCP connection.
-	lr := &io.LimitedReader{R: src}
-	var total int64
-	for {
-		lr.N = spliceChunk
-		n, err := rf.ReadFrom(lr)
-		total += n
-		c.wr.Add(uint64(n))
-		if srcRd != nil {
-			srcRd.Add(uint64(n))
-		}
-		if err != nil || lr.N > 0 { // an error, or EOF before the chunk filled
-			return total, err
-		}
-	}
+	n, _, err := countedCopy(c.Conn, c.wr, r, srcRd)
+	return n, err
 }
 
-// spliceChunk bounds one delegated ReadFrom: the counters lag a running
-// transfer by at most this many bytes.
-const spliceChunk = 256 << 10
-
-// WriteTo implements [io.WriterTo]: it copies the connection into w. When
-// w is a *Conn, it hands both wrapped connections to w's ReadFrom path
-// (splice between TCP connections); otherwise it uses the wrapped
-// connection's WriteTo when it has one. It counts what was copied.
+// WriteTo implements [io.WriterTo], so io.Copy(w, conn) counts live: it
+// copies the connection into w as [Conn.ReadFrom] does, counting what it
+// reads here (and, when w is a *Conn, what w writes).
 func (c *Conn) WriteTo(w io.Writer) (int64, error) {
 	if wc, ok := w.(*Conn); ok {
 		return wc.ReadFrom(c)
 	}
-	var n int64
-	var err error
-	if wt, ok := c.Conn.(io.WriterTo); ok {
-		n, err = wt.WriteTo(w)
-	} else {
-		n, err = io.Copy(w, readerOnly{c.Conn})
-	}
-	c.rd.Add(uint64(n))
+	n, _, err := countedCopy(w, nil, c.Conn, c.rd)
 	return n, err
 }
 
@@ -145,11 +109,6 @@ func (c *Conn) CloseRead() error {
 	}
 	return ErrUnsupported
 }
-
-// writerOnly and readerOnly hide every method but one, so io.Copy does
-// not loop back into the wrapper.
-type writerOnly struct{ io.Writer }
-type readerOnly struct{ io.Reader }
 
 // PacketConn is a net.PacketConn that counts bytes and packets into a
 // task's [Counters]. Get one from [Task.WrapClientPacket] or

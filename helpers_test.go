@@ -181,3 +181,7 @@ func minimalRecord() *TaskLog {
 		Detail: &TCPConnect{ServerAddr: ap("127.0.0.1:1"), ClientAddr: ap("127.0.0.1:2"), Upstream: "10.9.9.9:22"},
 	}
 }
+
+// withRawPeriodic sets the periodic interval without WithPeriodic's floor,
+// for tests that race records against each other.
+func withRawPeriodic(d time.Duration) ServerOption { return func(s *Server) { s.periodic = d } }

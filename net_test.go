@@ -54,6 +54,7 @@ func tcpPair(t *testing.T) (client, server *net.TCPConn) {
 type relayFixture struct {
 	client   *net.TCPConn // the test's client end
 	upstream *net.TCPConn // the test's upstream end
+	srv      *Server
 	task     *Task
 	logs     *observer.ObservedLogs
 	done     chan relayResult
@@ -64,14 +65,14 @@ type relayResult struct {
 	err    error
 }
 
-func newRelay(t *testing.T, idle time.Duration) *relayFixture {
+func newRelay(t *testing.T, idle time.Duration, opts ...ServerOption) *relayFixture {
 	t.Helper()
 	client, proxyClientSide := tcpPair(t)
 	proxyRemoteSide, upstream := tcpPair(t)
 	logger, logs := observed()
-	srv := NewServer(ServerTypeHTTPProxy, "http", logger)
+	srv := NewServer(ServerTypeHTTPProxy, "http", logger, opts...)
 	task := srv.NewTask(time.Now(), "", tcpDetail())
-	f := &relayFixture{client: client, upstream: upstream, task: task, logs: logs, done: make(chan relayResult, 1)}
+	f := &relayFixture{client: client, upstream: upstream, srv: srv, task: task, logs: logs, done: make(chan relayResult, 1)}
 	go func() {
 		reason, err := task.Relay(proxyClientSide, proxyRemoteSide, idle)
 		task.Finish(reason, err)

@@ -2,10 +2,8 @@ package tasklog
 
 import (
 	"errors"
-	"io"
 	"net"
 	"os"
-	"syscall"
 	"time"
 )
 
@@ -13,8 +11,10 @@ import (
 // connections until both directions have ended, and returns the reason and
 // error for [Task.Finish]. It wraps client and remote with
 // [Task.WrapClient] and [Task.WrapRemote] (already wrapped connections are
-// used as they are), so io.Copy keeps splice(2) and the counters are
-// exact.
+// used as they are) and copies with a loop of its own that keeps
+// splice(2) on Linux and adds to the counters after every syscall, so
+// every record, Periodic ones included, shows the bytes relayed up to the
+// moment it is written.
 //
 // A tunnel ends the way g3proxy's relay ends it. When one side ends its
 // stream gracefully (EOF), Relay writes that side's shutdown record
@@ -35,12 +35,13 @@ func (t *Task) Relay(client, remote net.Conn, idle time.Duration) (Reason, error
 	t.Relaying()
 
 	type result struct {
-		up  bool // client to remote
-		err error
+		up    bool // client to remote
+		wrote bool // err came from the write side
+		err   error
 	}
 	results := make(chan result, 2)
-	go func() { results <- result{true, t.pump(r, c, idle)} }()
-	go func() { results <- result{false, t.pump(c, r, idle)} }()
+	go func() { w, err := t.pump(r, c, idle); results <- result{true, w, err} }()
+	go func() { w, err := t.pump(c, r, idle); results <- result{false, w, err} }()
 
 	var reason Reason
 	var firstErr error
@@ -71,7 +72,15 @@ func (t *Task) Relay(client, remote net.Conn, idle time.Duration) (Reason, error
 		if res.err == ErrIdle {
 			reason, firstErr = ReasonIdle, ErrIdle
 		} else {
-			side, op := copyErrorSide(res.err, res.up, c, r)
+			// Client to remote reads the client and writes the remote;
+			// remote to client the other way round.
+			side, op := SideClient, opRead
+			if res.wrote {
+				side, op = SideUpstream, opWrite
+			}
+			if !res.up {
+				side = SideClient + SideUpstream - side
+			}
 			reason, firstErr = reasonFor(res.err, side, op), res.err
 		}
 		_ = client.Close()
@@ -83,77 +92,33 @@ func (t *Task) Relay(client, remote net.Conn, idle time.Duration) (Reason, error
 	return reason, firstErr
 }
 
-// pump copies src to dst until EOF (nil) or an error. With an idle timeout
-// it reads under a deadline of half the timeout; a window that times out
-// is idle only if no byte moved in either direction, and two idle windows
-// in a row make [ErrIdle]. (The other direction may be inside a spliced
-// chunk whose bytes are counted when its own window ends, so one quiet
-// window alone is not proof.)
-func (t *Task) pump(dst, src *Conn, idle time.Duration) error {
+// pump copies src to dst until EOF (nil) or an error, counting live, and
+// says whether the error came from writing dst. With an idle timeout it
+// reads under a deadline of half the timeout; a window that times out is
+// idle only if no byte moved in either direction, and two idle windows in
+// a row make [ErrIdle].
+func (t *Task) pump(dst, src *Conn, idle time.Duration) (wrote bool, err error) {
 	if idle <= 0 {
-		_, err := io.Copy(dst, src)
-		return err
+		_, wrote, err = countedCopy(dst.Conn, dst.wr, src.Conn, src.rd)
+		return wrote, err
 	}
 	window := idle / 2
 	quiet := 0
 	for {
 		before := t.bytesMoved()
 		_ = src.SetReadDeadline(time.Now().Add(window))
-		_, err := dst.ReadFrom(src)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			return err
+		_, wrote, err = countedCopy(dst.Conn, dst.wr, src.Conn, src.rd)
+		if err == nil || wrote || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return wrote, err
 		}
 		if t.bytesMoved() != before {
 			quiet = 0
 			continue
 		}
 		if quiet++; quiet >= 2 {
-			return ErrIdle
+			return false, ErrIdle
 		}
 	}
-}
-
-// copyErrorSide says which connection an io.Copy error belongs to. In the
-// client-to-remote copy (up) reads are on the client and writes on the
-// remote, and the other way round. A plain "read" or "write" op says which.
-// The splice path reports both as "readfrom", so then the socket the
-// kernel has closed (reset) is the one that failed; where the state cannot
-// be read, EPIPE means the write failed and anything else the read.
-func copyErrorSide(err error, up bool, client, remote net.Conn) (Side, ioOp) {
-	readSide, writeSide := SideUpstream, SideClient
-	src, dst := remote, client
-	if up {
-		readSide, writeSide = SideClient, SideUpstream
-		src, dst = client, remote
-	}
-	op := opRead
-	var opErr *net.OpError
-	if errors.As(err, &opErr) {
-		switch opErr.Op {
-		case "write":
-			op = opWrite
-		case "read":
-			op = opRead
-		default:
-			dstClosed, okDst := tcpClosed(dst)
-			srcClosed, okSrc := tcpClosed(src)
-			switch {
-			case okDst && okSrc && dstClosed && !srcClosed:
-				op = opWrite
-			case okDst && okSrc && srcClosed && !dstClosed:
-				op = opRead
-			case errors.Is(err, syscall.EPIPE):
-				op = opWrite
-			}
-		}
-	}
-	if op == opWrite {
-		return writeSide, opWrite
-	}
-	return readSide, opRead
 }
 
 func (t *Task) bytesMoved() uint64 {

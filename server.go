@@ -44,12 +44,27 @@ func WithCreatedRecords() ServerOption { return func(s *Server) { s.created = tr
 // [Task.Connected] is called. g3 does not by default.
 func WithConnectedRecords() ServerOption { return func(s *Server) { s.connected = true } }
 
+// MinPeriodic is the shortest interval [WithPeriodic] accepts: a shorter
+// positive one is raised to it, so a typo such as 1 (nanosecond) cannot
+// flood the log. g3 writes periodic task records on a scale of seconds to
+// minutes.
+const MinPeriodic = 100 * time.Millisecond
+
 // WithPeriodic makes each task write a Periodic record, with its live
 // counters, every interval while it runs. Zero or negative turns it off,
-// the default.
+// the default; a positive interval below [MinPeriodic] is raised to it.
 func WithPeriodic(interval time.Duration) ServerOption {
+	switch {
+	case interval <= 0:
+		interval = 0
+	case interval < MinPeriodic:
+		interval = MinPeriodic
+	}
 	return func(s *Server) { s.periodic = interval }
 }
+
+// Periodic returns the interval of the Periodic records, 0 when off.
+func (s *Server) Periodic() time.Duration { return s.periodic }
 
 // WithLogFilter sets the per-task log decision, as g3's per-user
 // log_rate_limit: keep is called once, when a task is created, with the

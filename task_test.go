@@ -143,7 +143,7 @@ func TestTaskFinishMessageWithError(t *testing.T) {
 
 func TestTaskFinishExactlyOnce(t *testing.T) {
 	logger, logs := observed()
-	srv := NewServer(ServerTypeSOCKSProxy, "socks", logger, WithPeriodic(time.Millisecond))
+	srv := NewServer(ServerTypeSOCKSProxy, "socks", logger, withRawPeriodic(time.Millisecond))
 	for round := 0; round < 20; round++ {
 		task := srv.NewTask(time.Time{}, "", tcpDetail())
 		var wins atomic.Int32
@@ -240,7 +240,7 @@ func TestTaskLogFilter(t *testing.T) {
 	logger, logs := observed()
 	var asked atomic.Int32
 	srv := NewServer(ServerTypeHTTPProxy, "http", logger, WithCreatedRecords(), WithConnectedRecords(),
-		WithPeriodic(5*time.Millisecond),
+		withRawPeriodic(5*time.Millisecond),
 		WithLogFilter(func(rec *TaskLog) bool { asked.Add(1); return rec.User != "quiet" }))
 	for _, user := range []string{"quiet", "loud"} {
 		task := srv.NewTask(time.Time{}, user, tcpDetail())
