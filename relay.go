@@ -29,8 +29,13 @@ import (
 // it uses read deadlines for that, and leaves them set.
 //
 // Relay marks the task Relaying before it starts. It returns when both
-// copies have returned; it closes neither connection on a clean end.
+// copies have returned; it closes neither connection on a clean end. On a
+// task that has finished already it relays nothing (its bytes could no
+// longer be logged) and returns [ErrTaskFinished].
 func (t *Task) Relay(client, remote net.Conn, idle time.Duration) (Reason, error) {
+	if t.Finished() {
+		return 0, ErrTaskFinished
+	}
 	c, r := t.WrapClient(client), t.WrapRemote(remote)
 	t.Relaying()
 
@@ -119,6 +124,17 @@ func (t *Task) pump(dst, src *Conn, idle time.Duration) (wrote bool, err error) 
 			return false, ErrIdle
 		}
 	}
+}
+
+// ErrTaskFinished is returned by [Task.Relay] on a task that has already
+// written its finished record.
+var ErrTaskFinished = errors.New("tasklog: the task has finished")
+
+// Finished reports whether [Task.Finish] has run.
+func (t *Task) Finished() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.done
 }
 
 func (t *Task) bytesMoved() uint64 {

@@ -42,12 +42,17 @@ type Task struct {
 	created time.Time // monotonic start
 	log     bool      // the per-task log decision, made once
 
-	timer *time.Timer // guarded by mu; the periodic records
+	// wmu serializes the task's record writes, so they reach the logger in
+	// order (Created first, Finished last), while mu, which guards the
+	// record, is never held during a write: a slow sink delays this task's
+	// next record, never an Update or a counter. Lock order: wmu, then mu.
+	wmu sync.Mutex
 
 	mu       sync.Mutex
-	rec      TaskLog // guarded by mu
-	done     bool    // guarded by mu; Finish has run
-	shutDown bool    // guarded by mu; a shutdown record was asked for
+	rec      TaskLog     // guarded by mu; frozen once done
+	done     bool        // guarded by mu; Finish has run
+	shutDown bool        // guarded by mu; a shutdown record was asked for
+	timer    *time.Timer // guarded by mu; the periodic records
 	field    [1]zap.Field
 	msg      [160]byte // room for a finished message, never reused
 }
@@ -58,7 +63,10 @@ type Task struct {
 // request); wait_time runs from it to now, and a zero waitStart leaves
 // wait_time unset. user is the authenticated user name, or "". detail is
 // the sub-type record (a *TCPConnect, *HTTPForward, ...), filled with what
-// is known now; change it later only through [Task.Update].
+// is known now; change it later only through [Task.Update]. Byte and
+// packet counters already set in detail are the starting values of the
+// task's [Counters]: from then on the Counters are the truth, and every
+// record copies them into the Detail.
 //
 // NewTask assigns the task id, sets StartAt and stage Created, makes the
 // log decision, and writes the Created record if the server asks for one.
@@ -82,16 +90,24 @@ func (s *Server) NewTask(waitStart time.Time, user string, detail Detail) *Task 
 			t.rec.WaitTime = w
 		}
 	}
+	t.Counters.seed(detail)
 	t.log = s.filter == nil || s.filter(&t.rec)
+	// Hold the write lock from before the task is visible in the open set
+	// until its Created record is written: a FinishAll racing with NewTask
+	// then writes Finished after Created, never before.
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
 	s.track(t)
-	t.mu.Lock() // the timer may fire before AfterFunc returns
 	if s.created {
-		t.writeEvent(EventCreated)
+		t.writeSnapshot(EventCreated)
 	}
 	if s.periodic > 0 && t.log {
-		t.timer = time.AfterFunc(s.periodic, t.tick)
+		t.mu.Lock()
+		if !t.done {
+			t.timer = time.AfterFunc(s.periodic, t.tick)
+		}
+		t.mu.Unlock()
 	}
-	t.mu.Unlock()
 	return t
 }
 
@@ -121,29 +137,36 @@ func (t *Task) SetEscaper(escaper string) {
 // Update runs fn with the task's record under the task's lock, to set
 // sub-type fields: t.Update(func(r *TaskLog) { r.Detail.(*tasklog.HTTPForward).RspStatus = 200 }).
 // fn must not keep the record or call the task's methods. Counters in the
-// Detail are overwritten from [Task.Counters] whenever a record is written.
+// Detail are overwritten from [Task.Counters] whenever a record is written:
+// add to the Counters instead.
 // After [Task.Finish] the record is frozen: Update and the setters do
 // nothing, so a core that keeps entries and marshals them later still sees
-// the finished record as it was written.
+// the finished record as it was written. A panic in fn reaches the caller
+// unchanged and leaves the task usable: the lock is released, and Finish
+// still writes its one record.
 func (t *Task) Update(fn func(rec *TaskLog)) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if !t.done {
 		fn(&t.rec)
 	}
-	t.mu.Unlock()
 }
 
 // Connected marks the upstream connected: stage Connected, and the
 // Connected record if the server asks for it.
 func (t *Task) Connected() {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
 	t.mu.Lock()
-	if !t.done {
-		t.rec.Stage = StageConnected
-		if t.srv.connected {
-			t.writeEvent(EventConnected)
-		}
+	if t.done {
+		t.mu.Unlock()
+		return
 	}
+	t.rec.Stage = StageConnected
 	t.mu.Unlock()
+	if t.srv.connected {
+		t.writeSnapshot(EventConnected)
+	}
 }
 
 // Relaying marks both channels established: stage Relaying, and ready_time
@@ -170,14 +193,15 @@ func (t *Task) ClientShutdown() { t.shutdown(EventClientShutdown) }
 func (t *Task) UpstreamShutdown() { t.shutdown(EventUpstreamShutdown) }
 
 func (t *Task) shutdown(ev Event) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.done || t.shutDown {
-		return
-	}
+	first := !t.done && !t.shutDown
 	t.shutDown = true
-	if d := t.rec.Detail; d != nil && d.TaskType() == TaskTypeTCPConnect {
-		t.writeEvent(ev)
+	tcp := t.rec.Detail != nil && t.rec.Detail.TaskType() == TaskTypeTCPConnect
+	t.mu.Unlock()
+	if first && tcp {
+		t.writeSnapshot(ev)
 	}
 }
 
@@ -185,14 +209,33 @@ func (t *Task) shutdown(ev Event) {
 // Finished, reason, total_time and the counters, with the message g3 uses,
 // reason.Text() or reason.Text()+": "+err.Error(). Only the first call
 // does anything and returns true; later calls, from any goroutine or a
-// defer, return false. It stops the periodic records.
+// defer, return false. It stops the periodic records and takes the task
+// out of its server's open set, even when the logger panics (the panic
+// then reaches the caller).
 //
 // Finish allocates nothing beyond what the logger allocates itself (and
 // what err.Error() allocates), as long as the message fits 160 bytes.
 func (t *Task) Finish(reason Reason, err error) bool {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if !t.freeze(reason) {
+		return false
+	}
+	defer t.srv.untrack(t)
+	if t.log {
+		// The record is frozen: it can be written without the lock, in
+		// place, without a copy.
+		t.write(&t.rec, t.message(reason, err), true)
+	}
+	return true
+}
+
+// freeze marks the task done and brings its record up to date for the
+// finished record; false when it was done already.
+func (t *Task) freeze(reason Reason) bool {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.done {
-		t.mu.Unlock()
 		return false
 	}
 	t.done = true
@@ -200,9 +243,7 @@ func (t *Task) Finish(reason Reason, err error) bool {
 		t.timer.Stop()
 	}
 	t.rec.Reason = reason
-	t.writeRecord(EventFinished, t.message(reason, err))
-	t.mu.Unlock()
-	t.srv.untrack(t)
+	t.prepare(EventFinished)
 	return true
 }
 
@@ -226,45 +267,58 @@ func (t *Task) message(reason Reason, err error) string {
 
 // tick writes a Periodic record and re-arms the timer.
 func (t *Task) tick() {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	t.writeSnapshot(EventPeriodic)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.done {
-		return
+	if !t.done {
+		t.timer.Reset(t.srv.periodic)
 	}
-	t.writeEvent(EventPeriodic)
-	t.timer.Reset(t.srv.periodic)
 }
 
-// writeEvent writes a record of a running task, whose message g3 leaves
-// empty. t.mu is held.
-func (t *Task) writeEvent(ev Event) { t.writeRecord(ev, "") }
-
-// writeRecord brings the record up to date for ev and writes it. t.mu is
-// held. The finished record is written in place, without allocating: it
-// never changes again. A running task's record does change, so its event
-// records are written from a copy, which costs an allocation, and a core
-// that keeps entries and marshals them later still sees each as written.
-func (t *Task) writeRecord(ev Event, msg string) {
-	if !t.log {
-		return
-	}
+// prepare brings the record up to date for an ev record. t.mu is held.
+func (t *Task) prepare(ev Event) {
 	t.rec.Event = ev
 	if ev != EventCreated && ev != EventConnected {
 		t.rec.TotalTime = max(t.Elapsed(), 1)
 	}
 	t.copyCounters() // a UDP Connected record carries the first packet's
+}
+
+// writeSnapshot writes a record of a running task, whose message g3 leaves
+// empty, from a copy made under t.mu: the record goes on changing, and a
+// core that keeps entries and marshals them later must still see each
+// record as written. The copy costs an allocation. t.wmu is held.
+func (t *Task) writeSnapshot(ev Event) {
+	if !t.log {
+		return
+	}
+	t.mu.Lock()
+	if t.done {
+		t.mu.Unlock()
+		return
+	}
+	t.prepare(ev)
+	snap := t.rec
+	snap.Detail = cloneDetail(t.rec.Detail)
+	t.mu.Unlock()
+	t.write(&snap, "", false)
+}
+
+// write hands rec to the logger. t.wmu is held, t.mu is not. The finished
+// record goes through the Task's own field slot, so it allocates nothing.
+func (t *Task) write(rec *TaskLog, msg string, finished bool) {
 	ce := t.srv.logger.Check(zapcore.InfoLevel, msg)
 	if ce == nil {
 		return
 	}
-	if ev == EventFinished {
-		t.field[0] = Field(&t.rec)
+	if finished {
+		t.field[0] = Field(rec)
 		ce.Write(t.field[:]...)
 		return
 	}
-	snap := t.rec
-	snap.Detail = cloneDetail(t.rec.Detail)
-	ce.Write(Field(&snap))
+	ce.Write(Field(rec))
 }
 
 // cloneDetail returns a copy of d; a Detail of an unknown type is shared.
@@ -323,6 +377,49 @@ func (t *Task) copyCounters() {
 		if d != nil {
 			c.copyUDP(&d.UDPCounters)
 		}
+	}
+}
+
+// seed adds the counters a Detail was created with.
+func (c *Counters) seed(d Detail) {
+	var tcp *TCPConnect
+	var udp *UDPCounters
+	switch d := d.(type) {
+	case *TCPConnect:
+		tcp = d
+	case *HTTPForward:
+		if d != nil {
+			tcp = &d.TCPConnect
+		}
+	case *FTPOverHTTP:
+		if d != nil {
+			c.ClientReadBytes.Add(d.ClientReadBytes)
+			c.ClientWriteBytes.Add(d.ClientWriteBytes)
+		}
+	case *UDPAssociate:
+		if d != nil {
+			udp = &d.UDPCounters
+		}
+	case *UDPConnect:
+		if d != nil {
+			udp = &d.UDPCounters
+		}
+	}
+	if tcp != nil {
+		c.ClientReadBytes.Add(tcp.ClientReadBytes)
+		c.ClientWriteBytes.Add(tcp.ClientWriteBytes)
+		c.RemoteReadBytes.Add(tcp.RemoteReadBytes)
+		c.RemoteWriteBytes.Add(tcp.RemoteWriteBytes)
+	}
+	if udp != nil {
+		c.ClientReadBytes.Add(udp.ClientReadBytes)
+		c.ClientReadPackets.Add(udp.ClientReadPackets)
+		c.ClientWriteBytes.Add(udp.ClientWriteBytes)
+		c.ClientWritePackets.Add(udp.ClientWritePackets)
+		c.RemoteReadBytes.Add(udp.RemoteReadBytes)
+		c.RemoteReadPackets.Add(udp.RemoteReadPackets)
+		c.RemoteWriteBytes.Add(udp.RemoteWriteBytes)
+		c.RemoteWritePackets.Add(udp.RemoteWritePackets)
 	}
 }
 
