@@ -23,8 +23,6 @@ const (
 // per syscall.
 type splicer struct {
 	pr, pw   int // the pipe
-	srcFd    int
-	dstFd    int
 	pending  int // bytes in the pipe
 	n        int
 	err      error

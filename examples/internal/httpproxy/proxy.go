@@ -9,13 +9,15 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
+	"net/http/httputil"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -79,44 +81,18 @@ func (p *Proxy) Serve(ln net.Listener) error { return p.group.Serve(ln, p.serveC
 // goroutines to end.
 func (p *Proxy) Shutdown() { p.group.Shutdown() }
 
-// clientConn counts the bytes of one client connection; the proxy points
-// it at the current task's counters, one task at a time.
-type clientConn struct {
-	net.Conn
-	read    atomic.Uint64 // every byte read from the connection
-	current atomic.Pointer[tasklog.Counters]
-}
-
-func (c *clientConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	c.read.Add(uint64(n))
-	return n, err
-}
-
-func (c *clientConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	if ctr := c.current.Load(); ctr != nil {
-		ctr.ClientWriteBytes.Add(uint64(n))
-	}
-	return n, err
-}
-
-// consumed is how many bytes of the connection the proxy has used: what
-// was read, less what still waits in br.
-func (c *clientConn) consumed(br *bufio.Reader) uint64 { return c.read.Load() - uint64(br.Buffered()) }
-
 func (p *Proxy) serveConn(raw net.Conn, accepted time.Time) {
-	cc := &clientConn{Conn: raw}
+	// One client connection serves a sequence of tasks: a SwitchConn counts
+	// its bytes into the current one.
+	cc := tasklog.NewClientSwitchConn(raw)
 	br := bufio.NewReader(cc)
 	serverAddr, clientAddr := addrPort(raw.LocalAddr()), addrPort(raw.RemoteAddr())
-	// One Transport per client connection: remote connections are reused
-	// by the requests of this client only, as g3 does.
-	up := &upstream{}
-	tr := p.transport(up)
-	defer tr.CloseIdleConnections()
+	// The remote connection is kept for the next request of this client
+	// only, as g3 does.
+	up := &upstreamConn{}
+	defer up.close()
 	waitStart := accepted
 	for {
-		start := cc.consumed(br)
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return // EOF between requests, or not HTTP: no task
@@ -130,10 +106,10 @@ func (p *Proxy) serveConn(raw net.Conn, accepted time.Time) {
 			return
 		}
 		if req.Method == http.MethodConnect {
-			p.tunnel(cc, br, req, waitStart, user, serverAddr, clientAddr)
+			p.tunnel(raw, br, req, waitStart, user, serverAddr, clientAddr)
 			return
 		}
-		keep := p.forward(cc, br, req, tr, up, forwardInfo{waitStart, hdrDone, start, user, serverAddr, clientAddr})
+		keep := p.forward(cc, br, req, up, forwardInfo{waitStart, hdrDone, user, serverAddr, clientAddr})
 		if !keep {
 			return
 		}
@@ -159,14 +135,14 @@ func (p *Proxy) authenticate(req *http.Request) (string, bool) {
 	return user, known && want == pass
 }
 
-// tunnel serves a CONNECT request as a TcpConnect task.
-func (p *Proxy) tunnel(cc *clientConn, br *bufio.Reader, req *http.Request, waitStart time.Time, user string, serverAddr, clientAddr netip.AddrPort) {
+// tunnel serves a CONNECT request as a TcpConnect task. The counters are
+// the tunnel's payload: the CONNECT request and the proxy's own 200 or 502
+// reply are not counted, the bytes behind the request are.
+func (p *Proxy) tunnel(cc net.Conn, br *bufio.Reader, req *http.Request, waitStart time.Time, user string, serverAddr, clientAddr netip.AddrPort) {
 	detail := &tasklog.TCPConnect{ServerAddr: serverAddr, ClientAddr: clientAddr, Upstream: hostPort(req.Host, "443")}
 	task := p.srv.NewTask(waitStart, user, detail)
 	reason, err := tasklog.ReasonCanceledAsServerQuit, error(nil)
 	defer func() { task.Finish(reason, err) }()
-	// The counters are the tunnel's payload: the proxy's own 200 or 502
-	// reply is not counted.
 
 	task.SetStage(tasklog.StageConnecting)
 	dialStart := time.Now()
@@ -194,7 +170,6 @@ func (p *Proxy) tunnel(cc *clientConn, br *bufio.Reader, req *http.Request, wait
 		return
 	}
 	// Bytes the client sent behind its CONNECT request belong to the tunnel.
-	var client net.Conn = cc.Conn
 	if n := br.Buffered(); n > 0 {
 		early, _ := br.Peek(n)
 		task.Counters.ClientReadBytes.Add(uint64(n))
@@ -203,142 +178,170 @@ func (p *Proxy) tunnel(cc *clientConn, br *bufio.Reader, req *http.Request, wait
 			return
 		}
 	}
-	reason, err = task.Relay(client, remote, p.cfg.Idle)
+	reason, err = task.Relay(cc, remote, p.cfg.Idle)
 }
 
 type forwardInfo struct {
 	waitStart, hdrDone     time.Time
-	consumedBefore         uint64
 	user                   string
 	serverAddr, clientAddr netip.AddrPort
 }
 
-// upstream points the Transport's connections at the current task.
-type upstream struct {
-	current atomic.Pointer[tasklog.Counters]
+// upstreamConn is the remote connection a client's requests reuse: one at
+// a time, to one host.
+type upstreamConn struct {
+	addr string // scheme://host:port it is connected to
+	sc   *tasklog.SwitchConn
+	conn net.Conn // sc, or a TLS client over it
+	br   *bufio.Reader
 }
 
-// remoteConn counts one remote connection into the current task.
-type remoteConn struct {
-	net.Conn
-	up *upstream
-}
-
-func (c *remoteConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	if ctr := c.up.current.Load(); ctr != nil {
-		ctr.RemoteReadBytes.Add(uint64(n))
+func (u *upstreamConn) close() {
+	if u.sc != nil {
+		u.sc.Close()
 	}
-	return n, err
+	*u = upstreamConn{}
 }
 
-func (c *remoteConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	if ctr := c.up.current.Load(); ctr != nil {
-		ctr.RemoteWriteBytes.Add(uint64(n))
+// connect makes u a connection to scheme://hostport, reusing the one it
+// has when it goes there, and reports whether it was reused.
+func (p *Proxy) connect(task *tasklog.Task, u *upstreamConn, scheme, hostport string) (bool, error) {
+	key := scheme + "://" + hostport
+	if u.sc != nil && u.addr == key && u.idleAndOpen() {
+		return true, nil
 	}
-	return n, err
+	u.close()
+	d := net.Dialer{Timeout: p.cfg.DialTimeout}
+	start := time.Now()
+	raw, err := d.DialContext(p.ctx, "tcp", hostport)
+	spend := time.Since(start)
+	task.Update(func(r *tasklog.TaskLog) {
+		d := r.Detail.(*tasklog.HTTPForward)
+		d.ConnectTries++
+		d.ConnectSpend += spend
+	})
+	if err != nil {
+		return false, err
+	}
+	sc := tasklog.NewRemoteSwitchConn(raw)
+	sc.SetTask(task) // the TLS handshake is the task's traffic too
+	var conn net.Conn = sc
+	if scheme == "https" {
+		cfg := p.cfg.UpstreamTLS.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName, _, _ = net.SplitHostPort(hostport)
+		}
+		tc := tls.Client(sc, cfg)
+		hctx, cancel := context.WithTimeout(p.ctx, p.cfg.DialTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			sc.Close()
+			return false, err
+		}
+		conn = tc
+	}
+	*u = upstreamConn{addr: key, sc: sc, conn: conn, br: bufio.NewReader(conn)}
+	return false, nil
 }
 
-func (p *Proxy) transport(up *upstream) *http.Transport {
-	d := &net.Dialer{Timeout: p.cfg.DialTimeout}
-	return &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return &remoteConn{Conn: c, up: up}, nil
-		},
-		TLSClientConfig:       p.cfg.UpstreamTLS,
-		DisableCompression:    true, // relay bodies as they are
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       30 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-	}
+// idleAndOpen reports whether the kept connection is still open and has
+// nothing unasked to say, so it can carry the next request: a short read
+// must time out. Anything read stays in u.br.
+func (u *upstreamConn) idleAndOpen() bool {
+	u.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	_, err := u.br.Peek(1)
+	u.conn.SetReadDeadline(time.Time{})
+	return errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // forward serves one absolute-URI request as an HttpForward task and
-// reports whether the client connection may serve another request.
-func (p *Proxy) forward(cc *clientConn, br *bufio.Reader, req *http.Request, tr *http.Transport, up *upstream, fi forwardInfo) bool {
-	rawURI := req.RequestURI
+// reports whether the client connection may serve another request. It
+// talks to the origin itself, on the handler's goroutine, so every byte
+// each way is counted into this task before it finishes.
+func (p *Proxy) forward(cc *tasklog.SwitchConn, br *bufio.Reader, req *http.Request, up *upstreamConn, fi forwardInfo) bool {
 	detail := &tasklog.HTTPForward{
 		TCPConnect: tasklog.TCPConnect{ServerAddr: fi.serverAddr, ClientAddr: fi.clientAddr},
 		Method:     req.Method,
-		URI:        rawURI,
+		URI:        req.RequestURI,
 		UserAgent:  req.UserAgent(),
 	}
+	scheme, hostport := req.URL.Scheme, ""
 	if req.URL.IsAbs() {
 		port := "80"
-		if req.URL.Scheme == "https" {
+		if scheme == "https" {
 			port = "443"
 		}
-		detail.Upstream = hostPort(req.URL.Host, port)
+		hostport = hostPort(req.URL.Host, port)
+		detail.Upstream = hostport
 	}
 	task := p.srv.NewTask(fi.waitStart, fi.user, detail)
 	task.Update(func(r *tasklog.TaskLog) { r.Detail.(*tasklog.HTTPForward).PipelineWait = time.Since(fi.hdrDone) })
 	reason, err := tasklog.ReasonCanceledAsServerQuit, error(nil)
-	defer func() { task.Finish(reason, err) }()
-	cc.current.Store(&task.Counters)
-	up.current.Store(&task.Counters)
+	cc.SetTask(task) // the request header, read before the task existed, is its
 	defer func() {
-		// The request's bytes: all the client connection gave this task.
-		task.Counters.ClientReadBytes.Add(cc.consumed(br) - fi.consumedBefore)
-		cc.current.Store(nil)
-		up.current.Store(nil)
+		// What the client sent ahead belongs to its next request; what the
+		// origin sent ahead (nothing, for a well-behaved origin) is dropped
+		// with the connection.
+		cc.Release(br.Buffered())
+		if up.sc != nil {
+			up.sc.Release(up.br.Buffered())
+		}
+		task.Finish(reason, err)
 	}()
 
-	if !req.URL.IsAbs() || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+	if !req.URL.IsAbs() || (scheme != "http" && scheme != "https") {
 		reply(cc, http.StatusBadRequest, task)
 		reason = tasklog.ReasonInvalidClientProtocol
 		return false
 	}
 	task.SetStage(tasklog.StageConnecting)
 	task.SetEscaper("direct")
-	var connectStart time.Time
-	trace := &httptrace.ClientTrace{
-		ConnectStart: func(string, string) { connectStart = time.Now() },
-		ConnectDone: func(_, _ string, cerr error) {
-			spend := time.Since(connectStart)
-			task.Update(func(r *tasklog.TaskLog) {
-				d := r.Detail.(*tasklog.HTTPForward)
-				d.ConnectTries++
-				d.ConnectSpend += spend
-			})
-		},
-		GotConn: func(info httptrace.GotConnInfo) {
-			task.Update(func(r *tasklog.TaskLog) {
-				d := r.Detail.(*tasklog.HTTPForward)
-				d.ReuseConnection = info.Reused
-				d.NextBoundAddr, d.NextPeerAddr = addrPort(info.Conn.LocalAddr()), addrPort(info.Conn.RemoteAddr())
-			})
-			task.Connected()
-		},
-		WroteHeaders: func() { p.mark(task, func(d *tasklog.HTTPForward, e time.Duration) { d.ReqSendHdr = e }) },
-		WroteRequest: func(httptrace.WroteRequestInfo) {
-			p.mark(task, func(d *tasklog.HTTPForward, e time.Duration) { d.ReqSendAll = e })
-		},
-		GotFirstResponseByte: func() {
-			p.mark(task, func(d *tasklog.HTTPForward, e time.Duration) { d.RspRecvHdr = e })
-		},
+	reused, cerr := p.connect(task, up, scheme, hostport)
+	if cerr != nil {
+		reply(cc, http.StatusBadGateway, task)
+		reason, err = tasklog.ReasonFor(cerr, tasklog.SideUpstream), cerr
+		return false
 	}
-	out := req.Clone(httptrace.WithClientTrace(p.ctx, trace))
+	up.sc.SetTask(task)
+	task.Update(func(r *tasklog.TaskLog) {
+		d := r.Detail.(*tasklog.HTTPForward)
+		d.ReuseConnection = reused
+		d.NextBoundAddr, d.NextPeerAddr = addrPort(up.sc.LocalAddr()), addrPort(up.sc.RemoteAddr())
+	})
+	task.Connected()
+
+	out := req.Clone(p.ctx)
 	out.RequestURI = ""
 	out.URL.User = nil // credentials in the URL are not sent upstream as userinfo
 	removeHopHeaders(out.Header)
-	resp, rterr := tr.RoundTrip(out)
-	if rterr != nil {
+	if werr := p.sendRequest(task, up.conn, out); werr != nil {
+		up.close()
+		reply(cc, http.StatusBadGateway, task)
+		reason, err = ioReasonSides(werr, tasklog.SideUpstream, tasklog.SideClient), werr
+		return false
+	}
+	up.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, rerr := http.ReadResponse(up.br, out)
+	up.conn.SetReadDeadline(time.Time{})
+	if rerr != nil {
+		up.close()
 		status := http.StatusBadGateway
-		if errors.Is(rterr, context.DeadlineExceeded) {
+		if errors.Is(rerr, os.ErrDeadlineExceeded) {
 			status = http.StatusGatewayTimeout
 		}
 		reply(cc, status, task)
-		reason, err = tasklog.ReasonFor(rterr, tasklog.SideUpstream), rterr
+		reason, err = tasklog.ReasonFor(rerr, tasklog.SideUpstream), rerr
 		return false
 	}
+	p.mark(task, func(d *tasklog.HTTPForward, e time.Duration) { d.RspRecvHdr = e })
 	defer resp.Body.Close()
 	task.Relaying()
 	task.Update(func(r *tasklog.TaskLog) { r.Detail.(*tasklog.HTTPForward).OriginStatus = resp.StatusCode })
+	upKeep := !resp.Close
 	removeHopHeaders(resp.Header)
 	keep := !req.Close && !resp.Close
 	if !keep {
@@ -348,6 +351,9 @@ func (p *Proxy) forward(cc *clientConn, br *bufio.Reader, req *http.Request, tr 
 	werr := resp.Write(cc)
 	p.mark(task, func(d *tasklog.HTTPForward, e time.Duration) { d.RspRecvAll = e })
 	task.Update(func(r *tasklog.TaskLog) { r.Detail.(*tasklog.HTTPForward).RspStatus = resp.StatusCode })
+	if werr != nil || !upKeep {
+		up.close()
+	}
 	if werr != nil {
 		reason, err = ioReason(werr), werr
 		return false
@@ -355,6 +361,68 @@ func (p *Proxy) forward(cc *clientConn, br *bufio.Reader, req *http.Request, tr 
 	task.SetStage(tasklog.StageFinished)
 	reason = tasklog.ReasonFinished
 	return keep
+}
+
+// sendRequest writes out to the origin: the header, flushed on its own
+// (dur_req_send_hdr), then the body (dur_req_send_all).
+func (p *Proxy) sendRequest(task *tasklog.Task, w io.Writer, out *http.Request) error {
+	body := out.Body
+	out.Body = nil
+	chunked := false
+	switch {
+	case body == nil || body == http.NoBody || out.ContentLength == 0:
+		body = nil
+	case out.ContentLength < 0:
+		chunked = true
+		out.Header.Set("Transfer-Encoding", "chunked")
+	default:
+		out.Header.Set("Content-Length", strconv.FormatInt(out.ContentLength, 10))
+	}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%s %s HTTP/1.1\r\nHost: %s\r\n", out.Method, out.URL.RequestURI(), out.URL.Host)
+	out.Header.WriteSubset(bw, map[string]bool{"Host": true})
+	bw.WriteString("\r\n")
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	p.mark(task, func(d *tasklog.HTTPForward, e time.Duration) { d.ReqSendHdr = e })
+	if body != nil {
+		var bodyW io.Writer = bw
+		var cw io.WriteCloser
+		if chunked {
+			cw = httputil.NewChunkedWriter(bw)
+			bodyW = cw
+		}
+		if _, err := io.Copy(bodyW, body); err != nil {
+			return &clientBodyError{err}
+		}
+		if cw != nil {
+			cw.Close()
+			bw.WriteString("\r\n")
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+	p.mark(task, func(d *tasklog.HTTPForward, e time.Duration) { d.ReqSendAll = e })
+	return nil
+}
+
+// clientBodyError is a failure to read the request body from the client
+// (io.Copy cannot tell it from a write to the origin otherwise).
+type clientBodyError struct{ err error }
+
+func (e *clientBodyError) Error() string { return "reading the request body: " + e.err.Error() }
+func (e *clientBodyError) Unwrap() error { return e.err }
+
+// ioReasonSides maps a failure to send the request: the client's body
+// (clientBodyError) or the write to the origin.
+func ioReasonSides(err error, origin, client tasklog.Side) tasklog.Reason {
+	var ce *clientBodyError
+	if errors.As(err, &ce) {
+		return tasklog.ReasonFor(ce.err, client)
+	}
+	return tasklog.ReasonFor(err, origin)
 }
 
 // ioReason maps an error from copying the response: a failed read of the

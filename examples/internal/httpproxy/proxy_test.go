@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,5 +330,122 @@ func TestRefusedConnectCountsNothing(t *testing.T) {
 		if m[k] != uint64(0) {
 			t.Errorf("%s = %v, want 0", k, m[k])
 		}
+	}
+}
+
+// countingListener counts every byte its connections read and write.
+type countingListener struct {
+	net.Listener
+	rd, wr, conns atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.conns.Add(1)
+		c = &countingConn{Conn: c, rd: &l.rd, wr: &l.wr}
+	}
+	return c, err
+}
+
+type countingConn struct {
+	net.Conn
+	rd, wr *atomic.Int64
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.rd.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.wr.Add(int64(n))
+	return n, err
+}
+
+// Five requests on one kept-alive client connection are five HttpForward
+// tasks, and their byte counts add up exactly to what the client and the
+// origin saw on the wire; each request's own bytes are its task's.
+func TestKeepAliveCountsExactly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := &countingListener{Listener: ln}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s got %d bytes", r.Method, r.URL.Path, len(body))
+		if r.URL.Path == "/big" {
+			w.Write(bytes.Repeat([]byte("b"), 100000))
+		}
+	})}
+	go srv.Serve(origin)
+	t.Cleanup(func() { srv.Close() })
+
+	f := start(t, Config{})
+	raw := dial(t, f.addr)
+	client := &countingConn{Conn: raw, rd: new(atomic.Int64), wr: new(atomic.Int64)}
+	br := bufio.NewReader(client)
+	base := "http://" + ln.Addr().String()
+	requests := []string{
+		"GET " + base + "/a HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\nUser-Agent: t\r\n\r\n",
+		"POST " + base + "/b HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\nContent-Length: 11\r\n\r\nhello world",
+		"GET " + base + "/big HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\n\r\n",
+		"POST " + base + "/c HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n",
+		"GET " + base + "/d?x=1 HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\n\r\n",
+	}
+	for i, r := range requests {
+		if _, err := io.WriteString(client, r); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+	}
+	raw.Close()
+	recs := f.finished(t, len(requests))
+
+	var sum [4]int64 // c_rd c_wr r_rd r_wr
+	for i, m := range recs {
+		if m["reason"] != "Finished" || m["task_type"] != "HttpForward" {
+			t.Errorf("record %d: %v %v", i, m["task_type"], m["reason"])
+		}
+		if got := m["c_rd_bytes"].(uint64); got != uint64(len(requests[i])) {
+			t.Errorf("record %d: c_rd_bytes %d, want the request's %d bytes", i, got, len(requests[i]))
+		}
+		if reused := m["reuse_connection"].(bool); reused != (i > 0) {
+			t.Errorf("record %d: reuse_connection %v", i, reused)
+		}
+		for j, k := range []string{"c_rd_bytes", "c_wr_bytes", "r_rd_bytes", "r_wr_bytes"} {
+			sum[j] += int64(m[k].(uint64))
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for (origin.rd.Load() != sum[3] || origin.wr.Load() != sum[2]) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, c := range []struct {
+		what      string
+		got, want int64
+	}{
+		{"sum of c_rd_bytes vs what the client sent", sum[0], client.wr.Load()},
+		{"sum of c_wr_bytes vs what the client received", sum[1], client.rd.Load()},
+		{"sum of r_rd_bytes vs what the origin sent", sum[2], origin.wr.Load()},
+		{"sum of r_wr_bytes vs what the origin received", sum[3], origin.rd.Load()},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	if n := origin.conns.Load(); n != 1 {
+		t.Errorf("the origin saw %d connections, want 1 (reused)", n)
 	}
 }
