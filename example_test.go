@@ -156,9 +156,48 @@ func ExampleSanitizeURI() {
 }
 
 // A logger whose lines a g3proxy pipeline cannot tell from g3proxy's own.
+// The example pins the clock and leaves out pid, so its output is fixed; a
+// real logger adds tasklog.LoggerFields("g3proxy")...
 func ExampleEncoderConfig() {
 	core := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.AddSync(os.Stdout), zap.InfoLevel)
-	logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
+	logger := zap.New(core, zap.WithClock(exampleClock{})).
+		With(zap.String("daemon_name", "g3proxy"), zap.String("log_type", "Task"))
 	defer logger.Sync()
-	// Every line: {"report_ts":<unix seconds>,"msg":...,"daemon_name":"g3proxy","pid":<pid>,"log_type":"Task",...}
+	rec := exampleRecord()
+	rec.Event = tasklog.EventPeriodic
+	logger.Info("", tasklog.Field(rec))
+	// Output:
+	// {"report_ts":1795516204,"msg":"","daemon_name":"g3proxy","log_type":"Task","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Periodic","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
+}
+
+// exampleClock pins zap's entry time, hence report_ts.
+type exampleClock struct{}
+
+func (exampleClock) Now() time.Time                         { return time.Unix(1795516204, 0) }
+func (exampleClock) NewTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }
+
+// A slog program: tasklog's records are slog values, so a record you fill
+// logs through any slog handler. The task helper ([tasklog.Server],
+// [tasklog.Task]) writes through zap only; a slog program gives it a zap
+// logger on the same writer (tasklog.NewEncoder, as in ExampleEncoderConfig),
+// so its task lines and the program's other lines go to one place.
+func Example_slog() {
+	h := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
+				return slog.Attr{} // g3's lines have no level; the example drops the time
+			}
+			return a
+		},
+	})
+	logger := slog.New(h).With("daemon_name", "g3proxy", "log_type", "Task")
+	rec := exampleRecord()
+	rec.Detail = &tasklog.UDPAssociate{
+		TCPServerAddr: netip.MustParseAddrPort("127.0.0.1:1080"),
+		TCPClientAddr: netip.MustParseAddrPort("127.0.0.1:40000"),
+	}
+	rec.Event = tasklog.EventCreated
+	logger.Info("", slog.Any("", rec))
+	// Output:
+	// {"msg":"","daemon_name":"g3proxy","log_type":"Task","server_type":"HttpProxy","server_name":"http","task_type":"UdpAssociate","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Created","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","wait_time":"23.456µs","tcp_server_addr":"127.0.0.1:1080","tcp_client_addr":"127.0.0.1:40000"}
 }

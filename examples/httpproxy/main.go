@@ -31,12 +31,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:3128", "address to listen on")
 	name := fs.String("name", "http", "g3 server_name of the records")
-	daemon := fs.String("daemon", "", "g3 daemon_name of the records (left out when empty)")
+	daemon := fs.String("daemon", "", "g3 daemon_name of the records (\"\" when empty, as g3 writes it)")
 	periodic := fs.Duration("periodic", 0, "write a Periodic record this often while a task runs (0: never)")
 	created := fs.Bool("created", false, "write Created records")
 	connected := fs.Bool("connected", false, "write Connected records")
 	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
-	if err := fs.Parse(args); err != nil {
+	if err := serving.ParseFlags(fs, args, "periodic", "idle"); err != nil {
 		return err
 	}
 	logger := serving.NewLogger(stdout, *daemon)

@@ -7,7 +7,8 @@
 //	curl --socks5 127.0.0.1:1080 http://example.com/
 //
 // SIGINT or SIGTERM shuts it down, finishing every open task with
-// CanceledAsServerQuit.
+// CanceledAsServerQuit. A failed SOCKS5 negotiation, a wrong password
+// included, writes no record, as in g3: it happens before a task exists.
 package main
 
 import (
@@ -32,11 +33,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:1080", "address to listen on")
 	name := fs.String("name", "socks", "g3 server_name of the records")
-	daemon := fs.String("daemon", "", "g3 daemon_name of the records (left out when empty)")
+	daemon := fs.String("daemon", "", "g3 daemon_name of the records (\"\" when empty, as g3 writes it)")
 	periodic := fs.Duration("periodic", 0, "write a Periodic record this often while a task runs (0: never)")
 	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
 	users := fs.String("users", "", "comma-separated user:password pairs; empty allows no authentication")
-	if err := fs.Parse(args); err != nil {
+	if err := serving.ParseFlags(fs, args, "periodic", "idle"); err != nil {
 		return err
 	}
 	var userMap map[string]string

@@ -4,6 +4,8 @@ package serving
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -131,6 +133,26 @@ func NewLogger(w io.Writer, daemonName string) *zap.Logger {
 	return zap.New(core).With(tasklog.LoggerFields(daemonName)...)
 }
 
+// ParseFlags parses args with fs and rejects what fs alone lets through:
+// arguments after the flags, and negative durations among nonNegative.
+// -h returns flag.ErrHelp, which Main turns into exit status 0.
+func ParseFlags(fs *flag.FlagSet, args []string, nonNegative ...string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (all options are flags; see -h)", fs.Args())
+	}
+	for _, name := range nonNegative {
+		if f := fs.Lookup(name); f != nil {
+			if d, ok := f.Value.(flag.Getter).Get().(time.Duration); ok && d < 0 {
+				return fmt.Errorf("-%s must not be negative, got %v", name, d)
+			}
+		}
+	}
+	return nil
+}
+
 // Main runs an example program's run function with the process's
 // arguments and standard streams until SIGINT or SIGTERM, and exits with
 // status 1 and the error on failure.
@@ -138,6 +160,10 @@ func Main(name string, run func(ctx context.Context, args []string, stdout, stde
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			stop()
+			os.Exit(0) // -h: the usage went to stderr
+		}
 		fmt.Fprintln(os.Stderr, name+":", err)
 		stop()
 		os.Exit(1)

@@ -2,6 +2,10 @@
 // with RFC 1929 username/password): CONNECT requests are TcpConnect tasks
 // and UDP ASSOCIATE sessions are UdpAssociate tasks, each ending in one g3
 // task record.
+//
+// A failed negotiation (no acceptable method, a wrong password, a request
+// that does not parse) writes no task record, in g3 as here: it happens
+// before a task exists.
 package socks5
 
 import (
