@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,6 +28,8 @@ type Group struct {
 	srv  *tasklog.Server
 	ctx  context.Context // canceled at Shutdown
 	quit context.CancelFunc
+	// closing is set when Shutdown begins, before the context is canceled.
+	closing atomic.Bool
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -54,7 +57,7 @@ func (g *Group) Serve(ln net.Listener, handle func(c net.Conn, accepted time.Tim
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if g.ctx.Err() != nil {
+			if g.closing.Load() {
 				return nil
 			}
 			return err
@@ -78,13 +81,16 @@ func (g *Group) Serve(ln net.Listener, handle func(c net.Conn, accepted time.Tim
 // CanceledAsServerQuit, closes every tracked connection and waits for the
 // handlers to return.
 func (g *Group) Shutdown() {
-	g.quit()
+	g.closing.Store(true)
 	g.mu.Lock()
 	if g.ln != nil {
 		g.ln.Close()
 	}
 	g.mu.Unlock()
+	// Finish the open tasks before canceling their dials and reads, so each
+	// record says the server quit, not what the cancellation broke.
 	g.srv.FinishAll(tasklog.ReasonCanceledAsServerQuit, nil)
+	g.quit()
 	g.mu.Lock()
 	for c := range g.conns {
 		c.Close()
@@ -97,7 +103,7 @@ func (g *Group) Shutdown() {
 func (g *Group) Track(c io.Closer) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.ctx.Err() != nil {
+	if g.closing.Load() {
 		return false
 	}
 	g.conns[c] = struct{}{}
