@@ -121,6 +121,8 @@ func (w *jsonKeyWriter) uri(key, raw string, maxChars int) {
 	w.bs = append(w.bs, '"')
 }
 
+func (w *jsonKeyWriter) none(string) {}
+
 func (w *jsonKeyWriter) inline(m zapcore.ObjectMarshaler) error {
 	return m.MarshalLogObject((*jsonEncoder)(w))
 }

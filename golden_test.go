@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // g3Keys lists, per task type and event, the keys g3proxy's code writes
@@ -415,6 +418,60 @@ func TestInvalidUTF8KeepsKeys(t *testing.T) {
 		}
 		if _, bad := got[ErrorKey]; bad {
 			t.Errorf("%s: error key written: %s", enc.name, got[ErrorKey])
+		}
+	}
+}
+
+// noneRecorder is an ObjectEncoder that also records the keys g3 writes as
+// none (fluentd's nil).
+type noneRecorder struct {
+	*zapcore.MapObjectEncoder
+	none []string
+}
+
+func (n *noneRecorder) AddNone(key string) { n.none = append(n.none, key) }
+
+// A record with only its required values tells a NoneAdder every other key
+// of its event: the written keys and the none keys are g3's key set.
+func TestNoneKeysCompleteG3KeySet(t *testing.T) {
+	for typ, gc := range goldenCases {
+		for ev, list := range g3Keys[typ] {
+			rec := gc.empty()
+			rec.Event = ev
+			if ev == EventFinished {
+				rec.Reason, rec.TotalTime = ReasonFinished, 1
+			}
+			enc := &noneRecorder{MapObjectEncoder: zapcore.NewMapObjectEncoder()}
+			if err := rec.MarshalLogObject(enc); err != nil {
+				t.Fatalf("%v %v: %v", typ, ev, err)
+			}
+			var got []string
+			for k := range enc.Fields {
+				got = append(got, k)
+			}
+			for _, k := range enc.none {
+				if _, dup := enc.Fields[k]; dup {
+					t.Errorf("%v %v: %s both written and none", typ, ev, k)
+				}
+				got = append(got, k)
+			}
+			want := strings.Fields(g3Head + list)
+			sort.Strings(got)
+			sort.Strings(want)
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("%v %v: written+none keys\n got %v\nwant %v", typ, ev, got, want)
+			}
+		}
+	}
+}
+
+func TestAppendJSONStringMatchesZap(t *testing.T) {
+	for _, s := range []string{"", "plain", "q\"b\\", "\n\r\t\x01\x7f", "é日本", "bad\xffbyte", "\u2028"} {
+		enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{})
+		buf, _ := enc.EncodeEntry(zapcore.Entry{}, []zapcore.Field{zap.String("k", s)})
+		want := strings.TrimSuffix(strings.TrimPrefix(buf.String(), `{"k":`), "}\n")
+		if got := string(AppendJSONString(nil, s)); got != want {
+			t.Errorf("AppendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	}
 }

@@ -31,6 +31,9 @@ type keyWriter interface {
 	int(key string, v int64)
 	bool(key string, v bool)
 	uri(key, raw string, maxChars int)
+	// none notes a key the event carries whose value is unset: g3 emits
+	// "none" for it, which JSON leaves out and fluentd writes as nil.
+	none(key string)
 	// inline writes the keys of a Detail this package does not know.
 	inline(m zapcore.ObjectMarshaler) error
 }
@@ -103,9 +106,11 @@ func (e *recEnc) fail(key, problem string) {
 func (e *recEnc) missing(key string) { e.fail(key, "missing") }
 
 func (e *recEnc) optStr(key, v string) {
-	if v != "" {
-		e.w.str(key, v)
+	if v == "" {
+		e.w.none(key)
+		return
 	}
+	e.w.str(key, v)
 }
 
 func (e *recEnc) reqStr(key, v string) {
@@ -129,12 +134,14 @@ func (e *recEnc) upstream(key, v string) {
 	case !ok:
 		e.optStr(key, v)
 	case host == "":
+		e.w.none(key)
 	case looksLikeIP(host):
 		ip, err := netip.ParseAddr(host)
 		switch {
 		case err != nil, bracketed && !ip.Is6():
 			e.w.str(key, v)
 		case ip.IsUnspecified():
+			e.w.none(key)
 		case port == 0:
 			e.w.addr(key, ip)
 		default:
@@ -215,6 +222,7 @@ func looksLikeIP(host string) bool {
 func (e *recEnc) optDur(key string, d time.Duration) {
 	switch {
 	case d == 0:
+		e.w.none(key)
 	case d < 0:
 		e.fail(key, "negative duration "+FormatDuration(d))
 	default:
@@ -231,15 +239,19 @@ func (e *recEnc) reqDur(key string, d time.Duration) {
 }
 
 func (e *recEnc) optTime(key string, t time.Time) {
-	if !t.IsZero() {
-		e.w.ts(key, t)
+	if t.IsZero() {
+		e.w.none(key)
+		return
 	}
+	e.w.ts(key, t)
 }
 
 func (e *recEnc) optAddrPort(key string, ap netip.AddrPort) {
-	if ap.IsValid() {
-		e.w.addrPort(key, ap)
+	if !ap.IsValid() {
+		e.w.none(key)
+		return
 	}
+	e.w.addrPort(key, ap)
 }
 
 func (e *recEnc) reqAddrPort(key string, ap netip.AddrPort) {
@@ -251,9 +263,11 @@ func (e *recEnc) reqAddrPort(key string, ap netip.AddrPort) {
 }
 
 func (e *recEnc) optAddr(key string, a netip.Addr) {
-	if a.IsValid() {
-		e.w.addr(key, a)
+	if !a.IsValid() {
+		e.w.none(key)
+		return
 	}
+	e.w.addr(key, a)
 }
 
 func (e *recEnc) count(key string, v uint64) { e.w.uint(key, v) }

@@ -32,6 +32,7 @@ func (k *keyRecorder) uint(key string, _ uint64)             { k.add(key) }
 func (k *keyRecorder) int(key string, _ int64)               { k.add(key) }
 func (k *keyRecorder) bool(key string, _ bool)               { k.add(key) }
 func (k *keyRecorder) uri(key, _ string, _ int)              { k.add(key) }
+func (k *keyRecorder) none(string)                           {}
 func (k *keyRecorder) inline(zapcore.ObjectMarshaler) error  { return nil }
 
 // codeKeys returns the keys the code writes for a record of typ with every

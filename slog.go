@@ -80,6 +80,8 @@ func (w *slogWriter) uri(key, raw string, maxChars int) {
 	w.formatted(key)
 }
 
+func (w *slogWriter) none(string) {}
+
 // inline converts what an unknown Detail writes to a zap map encoder into
 // attributes, in key order.
 func (w *slogWriter) inline(m zapcore.ObjectMarshaler) error {

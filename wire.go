@@ -63,3 +63,15 @@ func appendHostPort(b []byte, host string, port uint16) []byte {
 	b = append(b, ':')
 	return strconv.AppendUint(b, uint64(port), 10)
 }
+
+// AppendJSONString appends s to b as a JSON string, quotes included,
+// escaped byte for byte as zap's JSON encoder and [NewEncoder] escape it:
+// '"' and '\\' with a backslash, \n \r \t as such, other control bytes as
+// \u00XX, bytes that are not valid UTF-8 as \ufffd. It allocates only when
+// b must grow. Log drivers that build a line around an encoded record (the
+// syslog CEE body ends with "msg") use it.
+func AppendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = appendEscaped(b, s)
+	return append(b, '"')
+}

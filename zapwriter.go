@@ -74,7 +74,22 @@ func (w *zapWriter) uri(key, raw string, maxChars int) {
 	w.buf = AppendSanitizedURI(w.buf[:0], raw, maxChars)
 	w.enc.AddByteString(key, w.buf)
 }
+func (w *zapWriter) none(key string) {
+	if n, ok := w.enc.(NoneAdder); ok {
+		n.AddNone(key)
+	}
+}
 func (w *zapWriter) inline(m zapcore.ObjectMarshaler) error { return m.MarshalLogObject(w.enc) }
+
+// NoneAdder is implemented by a zapcore.ObjectEncoder that writes the keys
+// g3 writes as "none": a key the record's event carries whose value is
+// unset (an empty user, a zero duration, an invalid address). JSON leaves
+// such keys out; g3's fluentd driver writes them as nil, and so does
+// tasklog's. [TaskLog.MarshalLogObject] calls AddNone for each of them, in
+// key order, when its encoder implements NoneAdder.
+type NoneAdder interface {
+	AddNone(key string)
+}
 
 // nopWriter discards keys; validation runs the encoding with it.
 type nopWriter struct{}
@@ -91,6 +106,7 @@ func (nopWriter) uint(string, uint64)             {}
 func (nopWriter) int(string, int64)               {}
 func (nopWriter) bool(string, bool)               {}
 func (nopWriter) uri(string, string, int)         {}
+func (nopWriter) none(string)                     {}
 func (nopWriter) inline(m zapcore.ObjectMarshaler) error {
 	return m.MarshalLogObject(zapcore.NewMapObjectEncoder())
 }
