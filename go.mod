@@ -5,6 +5,7 @@ go 1.24
 require (
 	github.com/google/uuid v1.6.0
 	go.uber.org/zap v1.28.0
+	go.yaml.in/yaml/v3 v3.0.4
 )
 
 require go.uber.org/multierr v1.10.0 // indirect

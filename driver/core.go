@@ -1,0 +1,333 @@
+package driver
+
+import (
+	"errors"
+	"expvar"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// Defaults of [Options], g3's where g3 has one.
+const (
+	DefaultQueueSize      = 4096 // g3's async_channel_size
+	DefaultWriters        = 1    // g3's async_thread_number
+	DefaultErrorSampling  = 10   // g3's io_error_sampling_offset: report every 2^10th error
+	DefaultSyncTimeout    = 5 * time.Second
+	DefaultCloseTimeout   = 5 * time.Second
+	maxErrorSamplingShift = 16
+)
+
+// Options are what every driver shares: the queue between the goroutines
+// that log and the one that delivers, and how IO errors are reported. The
+// zero value means the defaults.
+type Options struct {
+	// QueueSize is how many formatted records may wait for delivery; a
+	// record that finds the queue full is dropped and counted. Default
+	// DefaultQueueSize.
+	QueueSize int
+	// Writers is how many goroutines deliver. Default 1.
+	Writers int
+	// ErrorOutput receives one line for the 1st IO error and then for
+	// every 2^ErrorSampling-th, never one per record. Default: standard
+	// error. A nil value after defaults means io.Discard is not assumed:
+	// pass zapcore.AddSync(io.Discard) to silence it.
+	ErrorOutput zapcore.WriteSyncer
+	// ErrorSampling is g3's io_error_sampling_offset, 0 to 16. Default 10.
+	// Negative means 0 (report every error).
+	ErrorSampling int
+	// SyncTimeout bounds Sync; CloseTimeout bounds Close. Default 5s each.
+	SyncTimeout, CloseTimeout time.Duration
+	// Level is the lowest level written. Default zapcore.InfoLevel (g3's
+	// task records are all info).
+	Level zapcore.LevelEnabler
+}
+
+func (o Options) withDefaults() Options {
+	if o.QueueSize <= 0 {
+		o.QueueSize = DefaultQueueSize
+	}
+	if o.Writers <= 0 {
+		o.Writers = DefaultWriters
+	}
+	if o.ErrorOutput == nil {
+		o.ErrorOutput = stderr
+	}
+	if o.ErrorSampling == 0 {
+		o.ErrorSampling = DefaultErrorSampling
+	}
+	if o.ErrorSampling < 0 {
+		o.ErrorSampling = 0
+	}
+	if o.ErrorSampling > maxErrorSamplingShift {
+		o.ErrorSampling = maxErrorSamplingShift
+	}
+	if o.SyncTimeout <= 0 {
+		o.SyncTimeout = DefaultSyncTimeout
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = DefaultCloseTimeout
+	}
+	if o.Level == nil {
+		o.Level = zapcore.InfoLevel
+	}
+	return o
+}
+
+// Stats are a driver's counters, the ones g3 keeps for each logger
+// (lib/g3-types/src/log/stats.rs). Every record the driver was handed is
+// in Total and, once the driver is closed, in exactly one of Passed or a
+// Drop counter.
+type Stats struct {
+	Total  uint64 `json:"total"`  // records handed to the driver
+	Passed uint64 `json:"passed"` // records delivered
+	Bytes  uint64 `json:"bytes"`  // bytes delivered
+
+	DropQueueFull       uint64 `json:"drop_queue_full"`       // the queue was full (g3: channel_overflow)
+	DropFormatFailed    uint64 `json:"drop_format_failed"`    // the record could not be formatted
+	DropPeerUnreachable uint64 `json:"drop_peer_unreachable"` // the peer could not be reached or refused it
+	DropClosed          uint64 `json:"drop_closed"`           // logged after Close (g3: channel_closed)
+}
+
+// Dropped returns the sum of the drop counters.
+func (s Stats) Dropped() uint64 {
+	return s.DropQueueFull + s.DropFormatFailed + s.DropPeerUnreachable + s.DropClosed
+}
+
+type stats struct {
+	total, passed, bytes, queueFull, formatFailed, peerUnreachable, closed atomic.Uint64
+}
+
+func (s *stats) snapshot() Stats {
+	return Stats{
+		Total: s.total.Load(), Passed: s.passed.Load(), Bytes: s.bytes.Load(),
+		DropQueueFull: s.queueFull.Load(), DropFormatFailed: s.formatFailed.Load(),
+		DropPeerUnreachable: s.peerUnreachable.Load(), DropClosed: s.closed.Load(),
+	}
+}
+
+func (s *stats) pass(n int) {
+	s.passed.Add(1)
+	s.bytes.Add(uint64(n))
+}
+
+// formatter turns an entry into the bytes one delivery sends. It runs on
+// the logging goroutine and must be safe for concurrent use; with returns
+// a formatter that adds context fields, as zapcore.Core.With does.
+type formatter interface {
+	format(buf []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error)
+	with(fields []zapcore.Field) formatter
+}
+
+// sink delivers formatted records, one writer goroutine at a time per
+// sink value (Writers > 1 makes one sink per writer). It counts what it
+// passes and drops in st, and reports IO errors through report.
+type sink interface {
+	deliver(rec []byte)
+	// close gives up any connection, counting what it still holds as
+	// dropped; it may be called while deliver is blocked, to unblock it.
+	close()
+}
+
+// Core is a zapcore.Core that formats each entry on the calling goroutine
+// and hands it to a bounded queue without ever blocking; writer goroutines
+// deliver it, as g3proxy's log drivers do. A full queue drops the newest
+// record, and every drop is counted ([Core.Stats]). Make one with a
+// driver's constructor ([NewSyslog], [NewFluentd], [NewJournal],
+// [NewStdout], [NewJSON], [NewDiscard]) or [Config.Build], use it as the
+// core of a zap.Logger (or under zapcore.NewTee, a sampler, hooks), and
+// Close it when the program ends.
+//
+// A Core and the cores its With returns share one queue, one set of
+// writers and one Stats; Close any of them to close all. All methods are
+// safe for concurrent use.
+type Core struct {
+	zapcore.LevelEnabler
+	fmt formatter
+	q   *queue
+}
+
+var _ zapcore.Core = (*Core)(nil)
+
+type queue struct {
+	name  string
+	ch    chan []byte
+	st    stats
+	opts  Options
+	sinks []sink
+
+	mu     sync.RWMutex // guards closed against sends on a closed ch
+	closed bool
+
+	enqueued  atomic.Uint64
+	processed atomic.Uint64
+	errs      atomic.Uint64
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+
+	pool sync.Pool
+}
+
+func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) *Core {
+	opts = opts.withDefaults()
+	q := &queue{name: name, ch: make(chan []byte, opts.QueueSize), opts: opts}
+	q.pool.New = func() any { b := make([]byte, 0, 1024); return &b }
+	for i := 0; i < opts.Writers; i++ {
+		s := newSink(q)
+		q.sinks = append(q.sinks, s)
+		q.wg.Add(1)
+		go q.run(s)
+	}
+	return &Core{LevelEnabler: opts.Level, fmt: f, q: q}
+}
+
+func (q *queue) run(s sink) {
+	defer q.wg.Done()
+	for rec := range q.ch {
+		s.deliver(rec)
+		q.put(rec)
+		q.processed.Add(1)
+	}
+}
+
+func (q *queue) get() []byte { return (*q.pool.Get().(*[]byte))[:0] }
+
+func (q *queue) put(b []byte) {
+	if cap(b) > 64<<10 {
+		return
+	}
+	q.pool.Put(&b)
+}
+
+// report writes a sampled IO error: the first, then every 2^n-th.
+func (q *queue) report(err error) {
+	n := q.errs.Add(1)
+	mask := uint64(1)<<q.opts.ErrorSampling - 1
+	if n != 1 && n&mask != 0 {
+		return
+	}
+	fmt.Fprintf(q.opts.ErrorOutput, "%s tasklog/driver %s: %v (%d IO errors so far)\n",
+		time.Now().UTC().Format(time.RFC3339), q.name, err, n)
+	_ = q.opts.ErrorOutput.Sync()
+}
+
+// Enabled implements zapcore.LevelEnabler (through Options.Level).
+
+// With implements zapcore.Core: a Core that adds fields to every entry,
+// sharing this one's queue.
+func (c *Core) With(fields []zapcore.Field) zapcore.Core {
+	return &Core{LevelEnabler: c.LevelEnabler, fmt: c.fmt.with(fields), q: c.q}
+}
+
+// Check implements zapcore.Core.
+func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(ent.Level) {
+		return ce.AddCore(ent, c)
+	}
+	return ce
+}
+
+// Write implements zapcore.Core: it formats the entry and queues it
+// without blocking. It returns an error only when the entry cannot be
+// formatted (counted as DropFormatFailed); a full queue or a closed driver
+// drops the record, counted, and returns nil, so that a stuck log never
+// fails the caller.
+func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
+	q := c.q
+	q.st.total.Add(1)
+	buf, err := c.fmt.format(q.get(), ent, fields)
+	if err != nil {
+		q.st.formatFailed.Add(1)
+		q.put(buf)
+		return fmt.Errorf("tasklog/driver %s: format: %w", q.name, err)
+	}
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.closed {
+		q.st.closed.Add(1)
+		q.put(buf)
+		return nil
+	}
+	select {
+	case q.ch <- buf:
+		q.enqueued.Add(1)
+	default:
+		q.st.queueFull.Add(1)
+		q.put(buf)
+	}
+	return nil
+}
+
+// ErrTimeout is returned by Sync and Close when the records could not be
+// delivered in time.
+var ErrTimeout = errors.New("tasklog/driver: timed out waiting for delivery")
+
+// Sync implements zapcore.Core: it waits until every record queued before
+// the call has been delivered (or dropped), for at most
+// Options.SyncTimeout, and then returns ErrTimeout.
+func (c *Core) Sync() error {
+	q := c.q
+	target := q.enqueued.Load()
+	deadline := time.Now().Add(q.opts.SyncTimeout)
+	for wait := 50 * time.Microsecond; q.processed.Load() < target; wait = min(wait*2, 5*time.Millisecond) {
+		if time.Now().After(deadline) {
+			return ErrTimeout
+		}
+		time.Sleep(wait)
+	}
+	return nil
+}
+
+// Close stops taking records (later ones are counted as DropClosed),
+// delivers what is queued, and stops the writers, leaving no goroutine.
+// It waits at most Options.CloseTimeout; then it closes the connections to
+// unblock the writers, counts what they could not deliver as dropped, and
+// returns ErrTimeout. Only the first call does anything; later ones
+// return its result.
+func (c *Core) Close() error {
+	q := c.q
+	q.closeOnce.Do(func() {
+		q.mu.Lock()
+		q.closed = true
+		close(q.ch)
+		q.mu.Unlock()
+		done := make(chan struct{})
+		go func() { q.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(q.opts.CloseTimeout):
+			q.closeErr = ErrTimeout
+			for _, s := range q.sinks {
+				s.close()
+			}
+			// The writers now fail fast; what is left in the queue is
+			// dropped as they drain it.
+			<-done
+		}
+		for _, s := range q.sinks {
+			if d, ok := s.(interface{ drain() }); ok {
+				d.drain()
+			}
+			s.close()
+		}
+	})
+	return q.closeErr
+}
+
+// Stats returns the driver's counters now.
+func (c *Core) Stats() Stats { return c.q.st.snapshot() }
+
+// Publish makes the counters readable through expvar under name (as a map
+// of the Stats' JSON keys), for /debug/vars. Like expvar.Publish it panics
+// if name is already taken.
+func (c *Core) Publish(name string) {
+	expvar.Publish(name, expvar.Func(func() any { return c.Stats() }))
+}
+
+// discardErrors is an ErrorOutput that drops everything.
+var discardErrors = zapcore.AddSync(io.Discard)

@@ -1,0 +1,437 @@
+package driver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha512"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// FluentdConfig configures [NewFluentd], with g3's fluentd driver options
+// and defaults (its configuration page, log-drivers/fluentd).
+type FluentdConfig struct {
+	// Address is the forward server's host:port; default 127.0.0.1:24224.
+	Address string
+	// Tag of every event; default Ident+".Task" ("g3proxy.Task" for
+	// g3proxy's task log). Ident defaults to the name of this program.
+	Tag, Ident string
+	// SharedKey turns on the forward protocol's HELO/PING/PONG
+	// authentication; Username and Password answer the server when it
+	// also asks for user authentication.
+	SharedKey, Username, Password string
+	// Hostname is sent in PING; default this host's name.
+	Hostname string
+	// TLS connects over TLS with this configuration; nil is plain TCP.
+	TLS *tls.Config
+	// ConnectTimeout bounds a connect and its handshake (default 10s);
+	// after a failed connect the driver waits ConnectDelay (default 10s)
+	// before the next, keeping records in the retry queue meanwhile.
+	ConnectTimeout, ConnectDelay time.Duration
+	// WriteTimeout bounds one write (default 1s); a record whose write
+	// times out is dropped, as g3 does.
+	WriteTimeout time.Duration
+	// RetryQueueLen is how many records wait for a connection (default
+	// 10); when it is full the oldest is dropped.
+	RetryQueueLen int
+}
+
+// NewFluentd returns a Core that sends each entry to a fluentd forward
+// server in message mode, as g3proxy's fluentd driver does
+// (lib/g3-fluentd): a MessagePack array [tag, EventTime, record], where
+// EventTime has nanoseconds and the record holds the context and fields
+// in order, every key the event carries with nil for unset values (g3's
+// "none"), and "msg" last. Integers are written in MessagePack's 64-bit
+// forms; their values are g3's, though g3 writes a few of them (pid,
+// rsp_status) in narrower forms.
+//
+// With a SharedKey it authenticates with the server's HELO, answering with
+// PING (shared key digest, and user name and password digest when the
+// server asks) and checking the server's PONG digest. A failed connect or
+// handshake is reported on Options.ErrorOutput, sampled, and retried after
+// ConnectDelay.
+func NewFluentd(cfg FluentdConfig, opts Options) (*Core, error) {
+	if cfg.Address == "" {
+		cfg.Address = "127.0.0.1:24224"
+	}
+	if _, _, err := net.SplitHostPort(cfg.Address); err != nil {
+		return nil, fmt.Errorf("tasklog/driver: fluentd: address %q: %w", cfg.Address, err)
+	}
+	if cfg.Ident == "" {
+		cfg.Ident = programName()
+	}
+	if cfg.Tag == "" {
+		cfg.Tag = cfg.Ident + ".Task"
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname, _ = os.Hostname()
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	if cfg.ConnectDelay <= 0 {
+		cfg.ConnectDelay = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = time.Second
+	}
+	if cfg.RetryQueueLen <= 0 {
+		cfg.RetryQueueLen = 10
+	}
+	f := &fluentdFormatter{tag: cfg.Tag}
+	return newCore("fluentd", f, opts, func(q *queue) sink { return &fluentdSink{cfg: cfg, q: q} }), nil
+}
+
+type fluentdFormatter struct {
+	tag string
+	kv  kvFormatter
+}
+
+func (f *fluentdFormatter) with(fields []zapcore.Field) formatter {
+	return &fluentdFormatter{tag: f.tag, kv: f.kv.withCtx(fields)}
+}
+
+func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	e := f.kv.collect(fields)
+	defer putKV(e)
+	t := ent.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	if t.Unix() < 0 || t.Unix() > 1<<32-1 {
+		return b, errors.New("entry time out of EventTime's range")
+	}
+	b = mpArray(b, 3)
+	b = mpStr(b, f.tag)
+	b = mpEventTime(b, t)
+	b = mpMap(b, len(e.pairs)+1)
+	for i := range e.pairs {
+		p := &e.pairs[i]
+		b = mpStr(b, p.key)
+		switch p.kind {
+		case kindNone:
+			b = mpNil(b)
+		case kindInt:
+			b = mpInt(b, int64(p.n))
+		case kindUint:
+			b = mpUint(b, p.n)
+		case kindBool:
+			b = mpBool(b, p.n == 1)
+		case kindFloat:
+			b = mpFloat(b, p.f)
+		default:
+			b = mpStr(b, p.s)
+		}
+	}
+	b = mpStr(b, "msg")
+	return mpStr(b, ent.Message), nil
+}
+
+// fluentdSink keeps one connection to the server. Only its writer
+// goroutine delivers; close may come from another goroutine to unblock it.
+type fluentdSink struct {
+	cfg FluentdConfig
+	q   *queue
+
+	conn  net.Conn // writer goroutine only
+	next  time.Time
+	retry [][]byte
+
+	mu      sync.Mutex // guards live, for close
+	live    net.Conn
+	closing atomic.Bool
+}
+
+func (s *fluentdSink) setLive(c net.Conn) {
+	s.mu.Lock()
+	s.live = c
+	s.mu.Unlock()
+}
+
+func (s *fluentdSink) close() {
+	s.closing.Store(true)
+	s.mu.Lock()
+	if s.live != nil {
+		s.live.Close()
+	}
+	s.mu.Unlock()
+}
+
+// drain counts what never reached the server once the writers stopped.
+func (s *fluentdSink) drain() {
+	s.q.st.peerUnreachable.Add(uint64(len(s.retry)))
+	s.retry = nil
+	if s.conn != nil {
+		s.conn.Close()
+		s.conn = nil
+	}
+}
+
+func (s *fluentdSink) deliver(rec []byte) {
+	if s.closing.Load() {
+		s.q.st.peerUnreachable.Add(1)
+		return
+	}
+	if s.conn == nil && !s.connect() {
+		s.keep(rec)
+		return
+	}
+	for len(s.retry) > 0 {
+		if s.conn == nil || !s.write(s.retry[0]) {
+			s.keep(rec)
+			return
+		}
+		s.retry = s.retry[1:]
+	}
+	if s.conn == nil || !s.write(rec) {
+		s.keep(rec)
+	}
+}
+
+// keep puts a copy of rec in the retry queue, dropping the oldest when full.
+func (s *fluentdSink) keep(rec []byte) {
+	if rec == nil {
+		return
+	}
+	if len(s.retry) >= s.cfg.RetryQueueLen {
+		s.retry = s.retry[1:]
+		s.q.st.peerUnreachable.Add(1)
+	}
+	s.retry = append(s.retry, append([]byte(nil), rec...))
+}
+
+// write sends one record. It returns false when the connection failed
+// (the record is to be kept for the next one); a record whose write timed
+// out is dropped, as g3 does, and true is returned with the connection
+// closed (a half-written record breaks the stream).
+func (s *fluentdSink) write(rec []byte) bool {
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	_, err := s.conn.Write(rec)
+	if err == nil {
+		s.q.st.pass(len(rec))
+		return true
+	}
+	s.drop(err)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		s.q.st.peerUnreachable.Add(1)
+		return true
+	}
+	return false
+}
+
+func (s *fluentdSink) drop(err error) {
+	s.conn.Close()
+	s.conn = nil
+	s.setLive(nil)
+	s.q.report(fmt.Errorf("write to %s: %w", s.cfg.Address, err))
+}
+
+// connect dials, handshakes and makes the connection current, unless the
+// last failure was less than ConnectDelay ago.
+func (s *fluentdSink) connect() bool {
+	if time.Now().Before(s.next) {
+		return false
+	}
+	c, err := s.dial()
+	if err != nil {
+		s.next = time.Now().Add(s.cfg.ConnectDelay)
+		s.q.report(fmt.Errorf("connect to %s: %w", s.cfg.Address, err))
+		return false
+	}
+	s.conn = c
+	s.setLive(c)
+	if s.closing.Load() { // close ran while we dialed
+		c.Close()
+		s.conn = nil
+		return false
+	}
+	return true
+}
+
+func (s *fluentdSink) dial() (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", s.cfg.Address)
+	if err != nil {
+		return nil, err
+	}
+	s.setLive(c)
+	deadline, _ := ctx.Deadline()
+	_ = c.SetDeadline(deadline)
+	if s.cfg.TLS != nil {
+		cfg := s.cfg.TLS.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName, _, _ = net.SplitHostPort(s.cfg.Address)
+		}
+		tc := tls.Client(c, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c = tc
+	}
+	if s.cfg.SharedKey != "" {
+		if err := s.handshake(c); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("handshake: %w", err)
+		}
+	}
+	_ = c.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// handshake runs the forward protocol's shared key authentication.
+func (s *fluentdSink) handshake(c net.Conn) error {
+	var buf []byte
+	var nonce, authSalt []byte
+	if err := readMsg(c, &buf, func(r *mpReader) error {
+		var err error
+		nonce, authSalt, err = parseHelo(r)
+		return err
+	}); err != nil {
+		return fmt.Errorf("reading HELO: %w", err)
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return err
+	}
+	ping := mpArray(nil, 6)
+	ping = mpStr(ping, "PING")
+	ping = mpStr(ping, s.cfg.Hostname)
+	ping = mpBin(ping, salt)
+	ping = mpStr(ping, digest(salt, []byte(s.cfg.Hostname), nonce, []byte(s.cfg.SharedKey)))
+	if len(authSalt) == 0 {
+		ping = mpStr(mpStr(ping, ""), "")
+	} else {
+		ping = mpStr(ping, s.cfg.Username)
+		ping = mpStr(ping, digest(authSalt, []byte(s.cfg.Username), []byte(s.cfg.Password)))
+	}
+	if _, err := c.Write(ping); err != nil {
+		return fmt.Errorf("writing PING: %w", err)
+	}
+	buf = buf[:0]
+	var ok bool
+	var reason, serverHost, serverDigest string
+	if err := readMsg(c, &buf, func(r *mpReader) error {
+		var err error
+		ok, reason, serverHost, serverDigest, err = parsePong(r)
+		return err
+	}); err != nil {
+		return fmt.Errorf("reading PONG: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("the server refused authentication: %s", reason)
+	}
+	want := digest(salt, []byte(serverHost), nonce, []byte(s.cfg.SharedKey))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(serverDigest)) != 1 {
+		return errors.New("the server's PONG digest does not match the shared key")
+	}
+	return nil
+}
+
+// digest is the hex SHA-512 of the parts, the forward protocol's digests.
+func digest(parts ...[]byte) string {
+	h := sha512.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// readMsg reads from c until parse accepts one whole message in buf.
+func readMsg(c net.Conn, buf *[]byte, parse func(*mpReader) error) error {
+	tmp := make([]byte, 1024)
+	for {
+		n, err := c.Read(tmp)
+		*buf = append(*buf, tmp[:n]...)
+		if n > 0 {
+			perr := parse(&mpReader{b: *buf})
+			if perr == nil || !errors.Is(perr, errShort) {
+				return perr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if len(*buf) > 64<<10 {
+			return errors.New("message too long")
+		}
+	}
+}
+
+// parseHelo reads ["HELO", {nonce, auth, keepalive}].
+func parseHelo(r *mpReader) (nonce, authSalt []byte, err error) {
+	if n, err := r.arrayLen(); err != nil || n != 2 {
+		return nil, nil, orErr(err, "HELO is not a 2-element array")
+	}
+	if t, err := r.bytes(); err != nil || string(t) != "HELO" {
+		return nil, nil, orErr(err, "not a HELO message")
+	}
+	n, err := r.mapLen()
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := 0; i < n; i++ {
+		k, err := r.bytes()
+		if err != nil {
+			return nil, nil, err
+		}
+		switch string(k) {
+		case "nonce":
+			nonce, err = r.bytes()
+		case "auth":
+			authSalt, err = r.bytes()
+		default:
+			err = r.skip()
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return nonce, authSalt, nil
+}
+
+// parsePong reads ["PONG", auth_result, reason, server_hostname, digest].
+func parsePong(r *mpReader) (ok bool, reason, host, dig string, err error) {
+	if n, err := r.arrayLen(); err != nil || n != 5 {
+		return false, "", "", "", orErr(err, "PONG is not a 5-element array")
+	}
+	if t, err := r.bytes(); err != nil || string(t) != "PONG" {
+		return false, "", "", "", orErr(err, "not a PONG message")
+	}
+	if ok, err = r.boolean(); err != nil {
+		return
+	}
+	var b []byte
+	if b, err = r.bytes(); err != nil {
+		return
+	}
+	reason = string(b)
+	if b, err = r.bytes(); err != nil {
+		return
+	}
+	host = string(b)
+	if b, err = r.bytes(); err != nil {
+		return
+	}
+	return ok, reason, host, string(b), nil
+}
+
+func orErr(err error, msg string) error {
+	if err != nil {
+		return err
+	}
+	return errors.New(msg)
+}

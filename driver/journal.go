@@ -1,0 +1,192 @@
+package driver
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// DefaultJournalPath is systemd-journald's native protocol socket.
+const DefaultJournalPath = "/run/systemd/journal/socket"
+
+// JournalConfig configures [NewJournal].
+type JournalConfig struct {
+	// Ident is SYSLOG_IDENTIFIER; default: the name of this program
+	// (g3proxy's is "g3proxy").
+	Ident string
+	// Path is journald's socket; default DefaultJournalPath. Tests point
+	// it at a socket of their own.
+	Path string
+}
+
+// NewJournal returns a Core that sends each entry to systemd-journald over
+// its native protocol, as g3proxy's journal driver does (lib/g3-journal):
+// one datagram of fields, PRIORITY ("5" for info, g3's notice),
+// SYSLOG_IDENTIFIER, then every key upper-cased (characters other than
+// letters and digits become '_'; a key that does not start with a letter
+// or is longer than 64 bytes is left out) and MESSAGE last. A value with a
+// newline uses the binary-safe form (KEY, newline, 64-bit little-endian
+// length, value, newline). A record too large for one datagram goes in a
+// sealed memfd passed with SCM_RIGHTS, as journald expects. Unset keys are
+// left out.
+func NewJournal(cfg JournalConfig, opts Options) *Core {
+	if cfg.Ident == "" {
+		cfg.Ident = programName()
+	}
+	if cfg.Path == "" {
+		cfg.Path = DefaultJournalPath
+	}
+	f := &journalFormatter{ident: cfg.Ident}
+	return newCore("journal", f, opts, func(q *queue) sink { return &journalSink{path: cfg.Path, q: q} })
+}
+
+type journalFormatter struct {
+	ident string
+	kv    kvFormatter
+}
+
+func (f *journalFormatter) with(fields []zapcore.Field) formatter {
+	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields)}
+}
+
+func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	e := f.kv.collect(fields)
+	defer putKV(e)
+	b = appendJournalField(b, "PRIORITY", []byte{byte('0' + severity(ent.Level))})
+	b = appendJournalField(b, "SYSLOG_IDENTIFIER", []byte(f.ident))
+	var v []byte
+	for i := range e.pairs {
+		p := &e.pairs[i]
+		if p.kind == kindNone {
+			continue
+		}
+		key, ok := journalKey(p.key)
+		if !ok {
+			continue
+		}
+		v, _ = p.text(v[:0])
+		b = appendJournalField(b, key, v)
+	}
+	return appendJournalField(b, "MESSAGE", []byte(ent.Message)), nil
+}
+
+// appendJournalField appends KEY=value\n, or the binary-safe form when the
+// value holds a newline.
+func appendJournalField(b []byte, key string, v []byte) []byte {
+	b = append(b, key...)
+	for _, c := range v {
+		if c == '\n' {
+			b = append(b, '\n')
+			b = binary.LittleEndian.AppendUint64(b, uint64(len(v)))
+			b = append(b, v...)
+			return append(b, '\n')
+		}
+	}
+	b = append(b, '=')
+	b = append(b, v...)
+	return append(b, '\n')
+}
+
+// journalKey cleans a key as g3 does: it must start with an ASCII letter
+// and be at most 64 bytes; letters are upper-cased, digits kept, anything
+// else becomes '_'.
+func journalKey(s string) (string, bool) {
+	if s == "" || len(s) > 64 || !('a' <= s[0] && s[0] <= 'z' || 'A' <= s[0] && s[0] <= 'Z') {
+		return "", false
+	}
+	var k strings.Builder
+	k.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			k.WriteRune(r)
+		case 'a' <= r && r <= 'z':
+			k.WriteRune(r - 'a' + 'A')
+		default:
+			k.WriteByte('_')
+		}
+	}
+	return k.String(), true
+}
+
+// journalSink sends datagrams from an unbound unix socket to journald's
+// path, so a restarted journald is reached again without reconnecting.
+type journalSink struct {
+	path string
+	q    *queue
+
+	mu   sync.Mutex
+	conn *net.UnixConn
+}
+
+func (s *journalSink) socket() (*net.UnixConn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Net: "unixgram"})
+		if err != nil {
+			return nil, err
+		}
+		s.conn = c
+	}
+	return s.conn, nil
+}
+
+func (s *journalSink) deliver(rec []byte) {
+	c, err := s.socket()
+	if err == nil {
+		addr := &net.UnixAddr{Name: s.path, Net: "unixgram"}
+		_, _, err = c.WriteMsgUnix(rec, nil, addr)
+		if errors.Is(err, syscall.EMSGSIZE) || errors.Is(err, syscall.ENOBUFS) {
+			err = sendMemfd(c, addr, rec)
+		}
+	}
+	if err != nil {
+		s.q.st.peerUnreachable.Add(1)
+		s.q.report(err)
+		return
+	}
+	s.q.st.pass(len(rec))
+}
+
+func (s *journalSink) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		s.conn.Close()
+		s.conn = nil
+	}
+}
+
+// sendMemfd writes rec to a sealed memfd and passes it to journald, the
+// native protocol's way for records larger than a datagram.
+func sendMemfd(c *net.UnixConn, addr *net.UnixAddr, rec []byte) error {
+	if sysMemfdCreate == 0 {
+		return errors.New("memfd_create is not available here; the record is too large for one datagram")
+	}
+	name, _ := syscall.BytePtrFromString("journal-logging")
+	const mfdAllowSealing = 0x2
+	fd, _, errno := syscall.Syscall(sysMemfdCreate, uintptr(unsafe.Pointer(name)), mfdAllowSealing, 0)
+	if errno != 0 {
+		return fmt.Errorf("memfd_create: %w", errno)
+	}
+	f := os.NewFile(fd, "journal-logging")
+	defer f.Close()
+	if _, err := f.Write(rec); err != nil {
+		return err
+	}
+	const fAddSeals, sealAll = 1033, 0x1 | 0x2 | 0x4 | 0x8 // F_SEAL_SEAL|SHRINK|GROW|WRITE
+	if _, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, fAddSeals, sealAll); errno != 0 {
+		return fmt.Errorf("sealing the memfd: %w", errno)
+	}
+	_, _, err := c.WriteMsgUnix(nil, syscall.UnixRights(int(fd)), addr)
+	return err
+}

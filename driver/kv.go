@@ -1,0 +1,200 @@
+package driver
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+)
+
+var (
+	stderr   = zapcore.Lock(os.Stderr)
+	osStdout = os.Stdout
+)
+
+var formatDuration = tasklog.FormatDuration
+
+// kind is the type of a value as g3's slog serializers see it.
+type kind uint8
+
+const (
+	kindStr   kind = iota // a string (g3 quotes it in its text formats)
+	kindInt               // a signed integer, in n
+	kindUint              // an unsigned integer, in n
+	kindFloat             // a float, in f
+	kindBool              // a bool, in n (0 or 1)
+	kindNone              // a key g3 writes as none (fluentd's nil)
+)
+
+type pair struct {
+	key  string
+	kind kind
+	s    string // kindStr
+	n    uint64
+	f    float64
+}
+
+// kvEncoder is a zapcore.ObjectEncoder that keeps a record's keys and
+// typed values in order, for the drivers whose formats are not JSON. A
+// *tasklog.TaskLog writes its formatted values (durations, addresses, ids)
+// with AddByteString and its unset keys with AddNone. Values that are
+// objects, arrays or reflected become their JSON text.
+type kvEncoder struct {
+	pairs  []pair
+	prefix string // open namespaces, "ns."
+}
+
+var kvPool = sync.Pool{New: func() any { return &kvEncoder{pairs: make([]pair, 0, 48)} }}
+
+func getKV() *kvEncoder { return kvPool.Get().(*kvEncoder) }
+
+func putKV(e *kvEncoder) {
+	if cap(e.pairs) > 1024 {
+		return
+	}
+	clear(e.pairs)
+	e.pairs, e.prefix = e.pairs[:0], ""
+	kvPool.Put(e)
+}
+
+// encode adds fields in order.
+func (e *kvEncoder) encode(fields []zapcore.Field) {
+	for i := range fields {
+		fields[i].AddTo(e)
+	}
+}
+
+func (e *kvEncoder) add(p pair) {
+	p.key = e.prefix + p.key
+	e.pairs = append(e.pairs, p)
+}
+
+func (e *kvEncoder) AddNone(key string) { e.add(pair{key: key, kind: kindNone}) }
+
+func (e *kvEncoder) AddString(key, v string) { e.add(pair{key: key, kind: kindStr, s: v}) }
+
+func (e *kvEncoder) AddByteString(key string, v []byte) { e.AddString(key, string(v)) }
+
+func (e *kvEncoder) AddBinary(key string, v []byte) {
+	e.AddString(key, base64.StdEncoding.EncodeToString(v))
+}
+
+func (e *kvEncoder) AddBool(key string, v bool) {
+	n := uint64(0)
+	if v {
+		n = 1
+	}
+	e.add(pair{key: key, kind: kindBool, n: n})
+}
+
+func (e *kvEncoder) AddInt64(key string, v int64)   { e.add(pair{key: key, kind: kindInt, n: uint64(v)}) }
+func (e *kvEncoder) AddUint64(key string, v uint64) { e.add(pair{key: key, kind: kindUint, n: v}) }
+func (e *kvEncoder) AddFloat64(key string, v float64) {
+	e.add(pair{key: key, kind: kindFloat, f: v})
+}
+func (e *kvEncoder) AddFloat32(key string, v float32) { e.AddFloat64(key, float64(v)) }
+func (e *kvEncoder) AddInt(key string, v int)         { e.AddInt64(key, int64(v)) }
+func (e *kvEncoder) AddInt32(key string, v int32)     { e.AddInt64(key, int64(v)) }
+func (e *kvEncoder) AddInt16(key string, v int16)     { e.AddInt64(key, int64(v)) }
+func (e *kvEncoder) AddInt8(key string, v int8)       { e.AddInt64(key, int64(v)) }
+func (e *kvEncoder) AddUint(key string, v uint)       { e.AddUint64(key, uint64(v)) }
+func (e *kvEncoder) AddUint32(key string, v uint32)   { e.AddUint64(key, uint64(v)) }
+func (e *kvEncoder) AddUint16(key string, v uint16)   { e.AddUint64(key, uint64(v)) }
+func (e *kvEncoder) AddUint8(key string, v uint8)     { e.AddUint64(key, uint64(v)) }
+func (e *kvEncoder) AddUintptr(key string, v uintptr) { e.AddUint64(key, uint64(v)) }
+func (e *kvEncoder) AddComplex128(key string, v complex128) {
+	e.AddString(key, strconv.FormatComplex(v, 'f', -1, 128))
+}
+func (e *kvEncoder) AddComplex64(key string, v complex64) {
+	e.AddString(key, strconv.FormatComplex(complex128(v), 'f', -1, 64))
+}
+
+// AddDuration writes a plain zap.Duration in g3's form, as EncoderConfig's
+// DurationEncoder does.
+func (e *kvEncoder) AddDuration(key string, v time.Duration) { e.AddString(key, formatDuration(v)) }
+
+// AddTime writes unix seconds, as g3's report_ts.
+func (e *kvEncoder) AddTime(key string, v time.Time) { e.AddInt64(key, v.Unix()) }
+
+func (e *kvEncoder) AddReflected(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	e.AddString(key, string(b))
+	return nil
+}
+
+func (e *kvEncoder) AddArray(key string, v zapcore.ArrayMarshaler) error {
+	return e.addJSON(key, func(enc zapcore.ObjectEncoder) error { return enc.AddArray("v", v) })
+}
+
+func (e *kvEncoder) AddObject(key string, v zapcore.ObjectMarshaler) error {
+	return e.addJSON(key, func(enc zapcore.ObjectEncoder) error { return enc.AddObject("v", v) })
+}
+
+// addJSON writes a nested value as its JSON text.
+func (e *kvEncoder) addJSON(key string, add func(zapcore.ObjectEncoder) error) error {
+	m := zapcore.NewMapObjectEncoder()
+	err := add(m)
+	b, jerr := json.Marshal(m.Fields["v"])
+	if jerr != nil && err == nil {
+		err = jerr
+	}
+	e.AddString(key, string(b))
+	return err
+}
+
+func (e *kvEncoder) OpenNamespace(key string) { e.prefix += key + "." }
+
+var _ zapcore.ObjectEncoder = (*kvEncoder)(nil)
+
+// text returns a value as g3's text formats print it, and whether it is
+// a string (which they quote).
+func (p *pair) text(b []byte) ([]byte, bool) {
+	switch p.kind {
+	case kindInt:
+		return strconv.AppendInt(b, int64(p.n), 10), false
+	case kindUint:
+		return strconv.AppendUint(b, p.n, 10), false
+	case kindBool:
+		return strconv.AppendBool(b, p.n == 1), false
+	case kindFloat:
+		return strconv.AppendFloat(b, p.f, 'g', -1, 64), false
+	default:
+		return append(b, p.s...), true
+	}
+}
+
+// kvFormatter is the base of the non-JSON formatters: context fields
+// first, then the entry's, into one kvEncoder.
+type kvFormatter struct {
+	ctx []zapcore.Field
+}
+
+func (f kvFormatter) collect(fields []zapcore.Field) *kvEncoder {
+	e := getKV()
+	e.encode(f.ctx)
+	e.encode(fields)
+	return e
+}
+
+func (f kvFormatter) withCtx(fields []zapcore.Field) kvFormatter {
+	ctx := make([]zapcore.Field, 0, len(f.ctx)+len(fields))
+	return kvFormatter{ctx: append(append(ctx, f.ctx...), fields...)}
+}
+
+// programName is the default ident: this program's file name.
+func programName() string {
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		return filepath.Base(os.Args[0])
+	}
+	return "tasklog"
+}

@@ -1,0 +1,3 @@
+package driver
+
+const sysMemfdCreate = 319 // memfd_create on linux/amd64

@@ -1,0 +1,3 @@
+package driver
+
+const sysMemfdCreate = 279 // memfd_create on linux/arm64

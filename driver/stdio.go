@@ -1,0 +1,148 @@
+package driver
+
+import (
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+)
+
+// NewStdout returns a Core that writes g3proxy's stdout driver format
+// (lib/g3-stdlog) to w, one line per entry: the local time with
+// milliseconds, the level as slog names it, the keys sorted, then the
+// message ("()" when empty):
+//
+//	Nov 25 20:41:00.123 INFO c_rd_bytes: 517, server_type: HttpProxy, ..., closed by client
+//
+// Values print as they are, unquoted; unset keys are left out. A nil w is
+// os.Stdout.
+func NewStdout(w io.Writer, opts Options) *Core {
+	if w == nil {
+		w = osStdout
+	}
+	return newCore("stdout", &stdoutFormatter{}, opts, func(q *queue) sink { return &writerSink{w: w, q: q} })
+}
+
+type stdoutFormatter struct{ kv kvFormatter }
+
+func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
+	return &stdoutFormatter{kv: f.kv.withCtx(fields)}
+}
+
+func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	e := f.kv.collect(fields)
+	defer putKV(e)
+	b = ent.Time.Local().AppendFormat(b, "Jan 02 15:04:05.000")
+	b = append(b, ' ')
+	b = append(b, slogLevel(ent.Level)...)
+	// g3 sorts the (key, value) pairs.
+	idx := make([]int, 0, len(e.pairs))
+	for i := range e.pairs {
+		if e.pairs[i].kind != kindNone {
+			idx = append(idx, i)
+		}
+	}
+	vals := make([]string, len(e.pairs))
+	for _, i := range idx {
+		v, _ := e.pairs[i].text(nil)
+		vals[i] = string(v)
+	}
+	sort.SliceStable(idx, func(a, c int) bool {
+		pa, pc := &e.pairs[idx[a]], &e.pairs[idx[c]]
+		if pa.key != pc.key {
+			return pa.key < pc.key
+		}
+		return vals[idx[a]] < vals[idx[c]]
+	})
+	for _, i := range idx {
+		b = append(b, ' ')
+		b = append(b, e.pairs[i].key...)
+		b = append(b, ':', ' ')
+		b = append(b, vals[i]...)
+		b = append(b, ',')
+	}
+	b = append(b, ' ')
+	if ent.Message == "" {
+		b = append(b, "()"...)
+	} else {
+		b = append(b, strings.ToValidUTF8(ent.Message, "\uFFFD")...)
+	}
+	return append(b, '\n'), nil
+}
+
+// NewJSON returns a Core that writes tasklog's JSON lines to w (a nil w is
+// os.Stdout): the object g3 sends as its CEE payload, with the message
+// first and report_ts as EncoderConfig sets them, one per line, through the
+// same queue as the other drivers.
+func NewJSON(w io.Writer, opts Options) *Core {
+	if w == nil {
+		w = osStdout
+	}
+	f := &jsonFormatter{enc: tasklog.NewEncoder(tasklog.EncoderConfig())}
+	return newCore("json", f, opts, func(q *queue) sink { return &writerSink{w: w, q: q} })
+}
+
+type jsonFormatter struct{ enc zapcore.Encoder }
+
+func (f *jsonFormatter) with(fields []zapcore.Field) formatter {
+	enc := f.enc.Clone()
+	for i := range fields {
+		fields[i].AddTo(enc)
+	}
+	return &jsonFormatter{enc: enc}
+}
+
+func (f *jsonFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	line, err := f.enc.EncodeEntry(ent, fields)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, line.Bytes()...)
+	line.Free()
+	return b, nil
+}
+
+// NewDiscard returns a Core that formats nothing and drops every record,
+// counting it as passed, like g3's default discard driver.
+func NewDiscard(opts Options) *Core {
+	return newCore("discard", discardFormatter{}, opts, func(q *queue) sink { return discardSink{q} })
+}
+
+type discardFormatter struct{}
+
+func (discardFormatter) with([]zapcore.Field) formatter { return discardFormatter{} }
+func (discardFormatter) format(b []byte, _ zapcore.Entry, _ []zapcore.Field) ([]byte, error) {
+	return b, nil
+}
+
+type discardSink struct{ q *queue }
+
+func (s discardSink) deliver([]byte) { s.q.st.passed.Add(1) }
+func (discardSink) close()           {}
+
+// writerSink writes each record to an io.Writer; writers share w under a
+// lock. A failed write drops the record (DropPeerUnreachable).
+type writerSink struct {
+	w io.Writer
+	q *queue
+}
+
+var writeMu sync.Mutex // one record at a time, whole, across writers of a Writer
+
+func (s *writerSink) deliver(rec []byte) {
+	writeMu.Lock()
+	_, err := s.w.Write(rec)
+	writeMu.Unlock()
+	if err != nil {
+		s.q.st.peerUnreachable.Add(1)
+		s.q.report(err)
+		return
+	}
+	s.q.st.pass(len(rec))
+}
+
+func (s *writerSink) close() {}

@@ -1,0 +1,360 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+)
+
+// Facility is a syslog facility (RFC 5424, 6.2.1).
+type Facility uint8
+
+// The syslog facilities g3 knows.
+const (
+	FacilityKern     Facility = 0
+	FacilityUser     Facility = 1
+	FacilityDaemon   Facility = 3 // g3's default
+	FacilityAuth     Facility = 4
+	FacilitySyslog   Facility = 5
+	FacilityAuthPriv Facility = 10
+	FacilityLocal0   Facility = 16
+	FacilityLocal7   Facility = 23
+)
+
+// DefaultSyslogPath is the unix datagram socket of the local syslog
+// daemon, g3's default target.
+const DefaultSyslogPath = "/dev/log"
+
+// DefaultReconnectInterval is how long a syslog driver waits after a
+// failure before it connects again, g3's hard-coded 4 seconds; what is
+// logged meanwhile is dropped and counted as DropPeerUnreachable.
+const DefaultReconnectInterval = 4 * time.Second
+
+// SyslogConfig configures [NewSyslog]. The zero value sends g3's RFC 3164
+// text lines to /dev/log with facility daemon.
+type SyslogConfig struct {
+	// Ident is the program name in the header. g3proxy's is "g3proxy";
+	// default: the name of this program.
+	Ident string
+	// UnixPath is the daemon's unix datagram socket (g3's target_unix);
+	// default /dev/log. UDPAddr, when set, sends to that host:port
+	// instead (target_udp).
+	UnixPath string
+	UDPAddr  string
+	// Facility; default daemon, as g3's configuration parser sets it.
+	Facility *Facility
+	// RFC5424 selects the RFC 5424 header and structured data body
+	// (format_rfc5424); EnterpriseID and MessageID are its settings.
+	RFC5424      bool
+	EnterpriseID int32
+	MessageID    string
+	// CEE sends the record as "@cee:" + JSON (use_cee_log_syntax);
+	// CEEEventFlag replaces "@cee:" (cee_event_flag).
+	CEE          bool
+	CEEEventFlag string
+	// EmitHostname puts this host's name in the header (emit_hostname).
+	EmitHostname bool
+	// AppendReportTS adds report_ts, the unix seconds of the entry
+	// (append_report_ts).
+	AppendReportTS bool
+	// ReconnectInterval; default DefaultReconnectInterval.
+	ReconnectInterval time.Duration
+	// WriteTimeout bounds one send; default 1s.
+	WriteTimeout time.Duration
+}
+
+// ceeEventFlag is g3's default CEE cookie.
+const ceeEventFlag = "@cee:"
+
+// NewSyslog returns a Core that sends each entry as one syslog datagram,
+// formatted as g3proxy's syslog driver formats it (lib/g3-syslog):
+//
+//   - RFC 3164: "<29>Nov 25 20:41:00 g3proxy[1234]: " (local time, optional
+//     hostname after the time), then the text body
+//     "msg, key=value, key=\"string\"" (strings in Rust's escape_debug) or,
+//     with CEE, "@cee:" and the JSON object with msg last;
+//   - RFC 5424: "<29>1 2026-11-25T20:41:00.123456Z - g3proxy 1234 - " (UTC,
+//     "-" for no hostname and no message id), then the structured data
+//     "[g3proxy@<enterprise id> key=\"value\" ...] msg" or, with CEE,
+//     "@cee:" and the JSON object.
+//
+// Unset keys are left out, as g3 does. A send that fails drops that record
+// (DropPeerUnreachable) and closes the socket; the next connect is tried
+// after ReconnectInterval, and records logged meanwhile are dropped and
+// counted, so a dead syslog daemon costs the proxy nothing but drops.
+func NewSyslog(cfg SyslogConfig, opts Options) (*Core, error) {
+	if cfg.Ident == "" {
+		cfg.Ident = programName()
+	}
+	if cfg.UnixPath == "" && cfg.UDPAddr == "" {
+		cfg.UnixPath = DefaultSyslogPath
+	}
+	if cfg.UnixPath != "" && cfg.UDPAddr != "" {
+		return nil, errors.New("tasklog/driver: syslog: set UnixPath or UDPAddr, not both")
+	}
+	if cfg.UDPAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.UDPAddr); err != nil {
+			return nil, fmt.Errorf("tasklog/driver: syslog: UDP address %q: %w", cfg.UDPAddr, err)
+		}
+	}
+	if cfg.ReconnectInterval <= 0 {
+		cfg.ReconnectInterval = DefaultReconnectInterval
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = time.Second
+	}
+	if cfg.CEEEventFlag == "" {
+		cfg.CEEEventFlag = ceeEventFlag
+	}
+	fac := FacilityDaemon
+	if cfg.Facility != nil {
+		fac = *cfg.Facility
+	}
+	if fac > 23 {
+		return nil, fmt.Errorf("tasklog/driver: syslog: facility %d out of range 0-23", fac)
+	}
+	f := &syslogFormatter{cfg: cfg, fac: fac, pid: os.Getpid()}
+	if cfg.EmitHostname {
+		f.hostname, _ = os.Hostname()
+	}
+	if cfg.CEE {
+		f.json = newCEEBody(cfg.AppendReportTS)
+	}
+	name := "syslog"
+	return newCore(name, f, opts, func(q *queue) sink { return &datagramSink{cfg: cfg, q: q} }), nil
+}
+
+type syslogFormatter struct {
+	cfg      SyslogConfig
+	fac      Facility
+	pid      int
+	hostname string
+	kv       kvFormatter
+	json     *ceeBody // CEE: the JSON body
+}
+
+func (f *syslogFormatter) with(fields []zapcore.Field) formatter {
+	c := *f
+	c.kv = f.kv.withCtx(fields)
+	if f.json != nil {
+		c.json = f.json.with(fields)
+	}
+	return &c
+}
+
+func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	pri := int(f.fac)<<3 | severity(ent.Level)
+	b = append(b, '<')
+	b = strconv.AppendInt(b, int64(pri), 10)
+	b = append(b, '>')
+	if f.cfg.RFC5424 {
+		b = append(b, '1', ' ')
+		b = appendRFC5424Time(b, ent.Time)
+		b = append(b, ' ')
+		b = appendOr(b, f.hostname, "-")
+		b = append(b, ' ')
+		b = append(b, f.cfg.Ident...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(f.pid), 10)
+		b = append(b, ' ')
+		b = appendOr(b, f.cfg.MessageID, "-")
+		b = append(b, ' ')
+	} else {
+		b = appendRFC3164Time(b, ent.Time.Local())
+		if f.hostname != "" {
+			b = append(b, ' ')
+			b = append(b, f.hostname...)
+		}
+		b = append(b, ' ')
+		b = append(b, f.cfg.Ident...)
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(f.pid), 10)
+		b = append(b, ']', ':', ' ')
+	}
+	if f.json != nil {
+		b = append(b, f.cfg.CEEEventFlag...)
+		return f.json.format(b, ent, fields)
+	}
+	e := f.kv.collect(fields)
+	defer putKV(e)
+	if f.cfg.RFC5424 {
+		b = append(b, "[g3proxy@"...)
+		b = strconv.AppendInt(b, int64(f.cfg.EnterpriseID), 10)
+		for i := range e.pairs {
+			p := &e.pairs[i]
+			if p.kind == kindNone {
+				continue
+			}
+			b = append(b, ' ')
+			b = append(b, p.key...)
+			b = append(b, '=', '"')
+			if p.kind == kindStr {
+				b = appendEscapeDebug(b, p.s, true)
+			} else {
+				b, _ = p.text(b)
+			}
+			b = append(b, '"')
+		}
+		if f.cfg.AppendReportTS {
+			b = append(b, ` report_ts="`...)
+			b = strconv.AppendInt(b, ent.Time.Unix(), 10)
+			b = append(b, '"')
+		}
+		b = append(b, ']', ' ')
+		return appendEscapeDebug(b, ent.Message, true), nil
+	}
+	b = appendEscapeDebug(b, ent.Message, false)
+	for i := range e.pairs {
+		p := &e.pairs[i]
+		if p.kind == kindNone {
+			continue
+		}
+		b = append(b, ',', ' ')
+		b = append(b, p.key...)
+		b = append(b, '=')
+		if p.kind == kindStr {
+			b = append(b, '"')
+			b = appendEscapeDebug(b, p.s, false)
+			b = append(b, '"')
+		} else {
+			b, _ = p.text(b)
+		}
+	}
+	if f.cfg.AppendReportTS {
+		b = append(b, ", report_ts="...)
+		b = strconv.AppendInt(b, ent.Time.Unix(), 10)
+	}
+	return b, nil
+}
+
+func appendOr(b []byte, s, dflt string) []byte {
+	if s == "" {
+		return append(b, dflt...)
+	}
+	return append(b, s...)
+}
+
+// ceeBody writes the JSON object of g3's CEE format: the context and
+// fields as tasklog's encoder writes them, then report_ts when asked, then
+// msg last.
+type ceeBody struct {
+	enc      zapcore.Encoder
+	reportTS bool
+}
+
+func newCEEBody(reportTS bool) *ceeBody {
+	cfg := tasklog.EncoderConfig()
+	cfg.MessageKey, cfg.TimeKey, cfg.SkipLineEnding = "", "", true
+	return &ceeBody{enc: tasklog.NewEncoder(cfg), reportTS: reportTS}
+}
+
+func (c *ceeBody) with(fields []zapcore.Field) *ceeBody {
+	enc := c.enc.Clone()
+	for i := range fields {
+		fields[i].AddTo(enc)
+	}
+	return &ceeBody{enc: enc, reportTS: c.reportTS}
+}
+
+func (c *ceeBody) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	line, err := c.enc.EncodeEntry(ent, fields)
+	if err != nil {
+		return b, err
+	}
+	defer line.Free()
+	obj := line.Bytes()
+	if n := len(obj); n < 2 || obj[0] != '{' || obj[n-1] != '}' {
+		return b, fmt.Errorf("unexpected JSON object %q", obj)
+	}
+	b = append(b, obj[:len(obj)-1]...)
+	if len(obj) > 2 {
+		b = append(b, ',')
+	}
+	if c.reportTS {
+		b = append(b, `"report_ts":`...)
+		b = strconv.AppendInt(b, ent.Time.Unix(), 10)
+		b = append(b, ',')
+	}
+	b = append(b, `"msg":`...)
+	b = tasklog.AppendJSONString(b, ent.Message)
+	return append(b, '}'), nil
+}
+
+// datagramSink sends each record as one datagram to a syslog daemon.
+type datagramSink struct {
+	cfg SyslogConfig
+	q   *queue
+
+	mu   sync.Mutex // guards conn against close from another goroutine
+	conn net.Conn
+	// next is when a connect may be tried again after a failure; only the
+	// writer goroutine touches it.
+	next   time.Time
+	closed atomic.Bool
+}
+
+func (s *datagramSink) dial() (net.Conn, error) {
+	if s.cfg.UDPAddr != "" {
+		return net.DialTimeout("udp", s.cfg.UDPAddr, s.cfg.WriteTimeout)
+	}
+	return net.DialUnix("unixgram", nil, &net.UnixAddr{Name: s.cfg.UnixPath, Net: "unixgram"})
+}
+
+// connection returns the socket, connecting when the reconnect interval
+// allows; nil means the record is to be dropped.
+func (s *datagramSink) connection() net.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil || s.closed.Load() || time.Now().Before(s.next) {
+		return s.conn
+	}
+	c, err := s.dial()
+	if err != nil {
+		s.next = time.Now().Add(s.cfg.ReconnectInterval)
+		s.q.report(err)
+		return nil
+	}
+	s.conn = c
+	return c
+}
+
+func (s *datagramSink) deliver(rec []byte) {
+	c := s.connection()
+	if c == nil {
+		s.q.st.peerUnreachable.Add(1)
+		return
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	if _, err := c.Write(rec); err != nil {
+		s.q.st.peerUnreachable.Add(1)
+		s.mu.Lock()
+		if s.conn == c {
+			s.conn.Close()
+			s.conn = nil
+		}
+		s.next = time.Now().Add(s.cfg.ReconnectInterval)
+		s.mu.Unlock()
+		s.q.report(err)
+		return
+	}
+	s.q.st.pass(len(rec))
+}
+
+func (s *datagramSink) close() {
+	s.closed.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		s.conn.Close()
+		s.conn = nil
+	}
+}

@@ -1,0 +1,100 @@
+package driver
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// appendEscapeDebug appends s as Rust's char::escape_debug prints each of
+// its chars, which is how g3's syslog text formats write strings: \t \r
+// \n \\ \' \" \0 escaped, other control characters as \u{XX}, everything
+// else as it is; a byte that is not valid UTF-8 (Rust strings have none)
+// as U+FFFD. In RFC 5424 structured data ']' is escaped too (sd).
+func appendEscapeDebug(b []byte, s string, sd bool) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			switch c {
+			case '\\', '\'', '"':
+				b = append(b, '\\', c)
+			case ']':
+				if sd {
+					b = append(b, '\\')
+				}
+				b = append(b, c)
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == 0:
+			b = append(b, '\\', '0')
+		case r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0xad ||
+			(r >= 0x200b && r <= 0x200f) || (r >= 0x2028 && r <= 0x202e) || r == 0xfeff:
+			b = append(b, '\\', 'u', '{')
+			b = strconv.AppendUint(b, uint64(r), 16)
+			b = append(b, '}')
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return b
+}
+
+// g3's severities for zap's levels, after its slog mapping (g3-syslog
+// util.rs): info records are "notice".
+func severity(l zapcore.Level) int {
+	switch {
+	case l <= zapcore.DebugLevel:
+		return 6 // info (slog debug)
+	case l == zapcore.InfoLevel:
+		return 5 // notice (slog info)
+	case l == zapcore.WarnLevel:
+		return 4
+	case l == zapcore.ErrorLevel:
+		return 3
+	default:
+		return 2 // critical
+	}
+}
+
+// slogLevel is the word g3's stdout driver prints for a level (slog's
+// short names).
+func slogLevel(l zapcore.Level) string {
+	switch {
+	case l <= zapcore.DebugLevel:
+		return "DEBG"
+	case l == zapcore.InfoLevel:
+		return "INFO"
+	case l == zapcore.WarnLevel:
+		return "WARN"
+	case l == zapcore.ErrorLevel:
+		return "ERRO"
+	default:
+		return "CRIT"
+	}
+}
+
+// appendRFC3164Time appends "Jan  2 15:04:05" (day padded with a space) in
+// t's zone.
+func appendRFC3164Time(b []byte, t time.Time) []byte {
+	return t.AppendFormat(b, "Jan _2 15:04:05")
+}
+
+// appendRFC5424Time appends "2006-01-02T15:04:05.000000Z" in UTC.
+func appendRFC5424Time(b []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+}
