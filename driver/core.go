@@ -287,7 +287,9 @@ func (c *Core) Sync() error {
 // delivers what is queued, and stops the writers, leaving no goroutine.
 // It waits at most Options.CloseTimeout; then it closes the connections to
 // unblock the writers, counts what they could not deliver as dropped, and
-// returns ErrTimeout. Only the first call does anything; later ones
+// returns ErrTimeout. A writer stuck in an io.Writer (stdout into a pipe
+// nobody reads) cannot be unblocked: Close then returns after twice
+// CloseTimeout, and that goroutine ends when its write does. Only the first call does anything; later ones
 // return its result.
 func (c *Core) Close() error {
 	q := c.q
@@ -305,9 +307,15 @@ func (c *Core) Close() error {
 			for _, s := range q.sinks {
 				s.close()
 			}
-			// The writers now fail fast; what is left in the queue is
-			// dropped as they drain it.
-			<-done
+			// Network writers now fail fast and drop what is left. An
+			// io.Writer (a pipe nobody reads) cannot be unblocked: after
+			// a second timeout Close returns, and its writer goroutine
+			// ends when the write does.
+			select {
+			case <-done:
+			case <-time.After(q.opts.CloseTimeout):
+				return
+			}
 		}
 		for _, s := range q.sinks {
 			if d, ok := s.(interface{ drain() }); ok {

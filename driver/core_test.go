@@ -1,0 +1,144 @@
+package driver
+
+import (
+	"bytes"
+	"errors"
+	"expvar"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+)
+
+// blockingWriter blocks every Write until released.
+type blockingWriter struct {
+	release chan struct{}
+	mu      sync.Mutex
+	buf     bytes.Buffer
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	<-w.release
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+// A stuck sink never blocks the logger: the queue fills, the newest
+// records are dropped and counted, and after the sink frees up every
+// queued record is delivered.
+func TestStuckSinkDropsAndCounts(t *testing.T) {
+	noLeak(t)
+	w := &blockingWriter{release: make(chan struct{})}
+	core := NewJSON(w, Options{QueueSize: 8})
+	logger := zap.New(core)
+	start := time.Now()
+	for i := 0; i < 100; i++ {
+		logger.Info("m", tasklog.Field(record()))
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("100 records against a stuck sink took %v", d)
+	}
+	s := core.Stats()
+	// One record is in the writer's hands, 8 wait in the queue.
+	if s.Total != 100 || s.DropQueueFull < 100-9 || s.DropQueueFull > 100-8 {
+		t.Errorf("stats %+v, want 91 or 92 dropped as queue full", s)
+	}
+	close(w.release)
+	if err := core.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = core.Stats()
+	if s.Passed+s.Dropped() != s.Total || s.Passed != 100-s.DropQueueFull {
+		t.Errorf("stats %+v: passed + dropped != total", s)
+	}
+	if lines := strings.Count(w.buf.String(), "\n"); uint64(lines) != s.Passed {
+		t.Errorf("%d lines written, %d counted as passed", lines, s.Passed)
+	}
+}
+
+// Sync waits for what was queued before it, for at most SyncTimeout;
+// Close with a stuck sink returns within CloseTimeout and counts what it
+// could not deliver, and leaves no goroutine.
+func TestSyncAndCloseAreBounded(t *testing.T) {
+	w := &blockingWriter{release: make(chan struct{})}
+	core := NewJSON(w, Options{SyncTimeout: 100 * time.Millisecond, CloseTimeout: 200 * time.Millisecond})
+	logger := zap.New(core)
+	logger.Info("a")
+	logger.Info("b")
+	start := time.Now()
+	if err := core.Sync(); !errors.Is(err, ErrTimeout) {
+		t.Errorf("Sync with a stuck sink = %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Errorf("Sync took %v, want about 100ms", d)
+	}
+	// An io.Writer cannot be unblocked: release it once Close has timed out.
+	go func() { time.Sleep(300 * time.Millisecond); close(w.release) }()
+	start = time.Now()
+	err := core.Close()
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("Close with a stuck sink = %v, want ErrTimeout", err)
+	}
+	logger.Info("after close")
+	s := core.Stats()
+	if s.DropClosed != 1 || s.Total != 3 {
+		t.Errorf("stats %+v, want the record after Close dropped as closed", s)
+	}
+}
+
+// The counters are published through expvar.
+func TestPublish(t *testing.T) {
+	core := NewDiscard(Options{})
+	defer core.Close()
+	core.Publish("tasklog_driver_test")
+	zap.New(core).Info("x")
+	core.Sync()
+	v := expvar.Get("tasklog_driver_test").String()
+	if !strings.Contains(v, `"total":1`) || !strings.Contains(v, `"passed":1`) {
+		t.Errorf("expvar = %s", v)
+	}
+}
+
+// IO errors are reported the 1st time and then every 2^n-th time, never
+// once per record.
+func TestErrorSampling(t *testing.T) {
+	var out bytes.Buffer
+	core, err := NewSyslog(SyslogConfig{UnixPath: "/nonexistent/tasklog.sock", ReconnectInterval: time.Nanosecond},
+		Options{ErrorOutput: zapcore.AddSync(&out), ErrorSampling: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := zap.New(core)
+	for i := 0; i < 9; i++ {
+		logger.Info("x")
+		core.Sync()
+	}
+	core.Close()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	// Errors 1, 4 and 8 of 9 are reported.
+	if len(lines) != 3 || !strings.Contains(lines[0], "(1 IO errors so far)") || !strings.Contains(lines[2], "(8 IO errors so far)") {
+		t.Errorf("reported:\n%s", out.String())
+	}
+	if s := core.Stats(); s.DropPeerUnreachable != 9 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestWithAddsContext(t *testing.T) {
+	var buf bytes.Buffer
+	core := NewJSON(&buf, Options{})
+	zap.New(core, zap.WithClock(fixedClock{})).With(zap.String("daemon_name", "d")).Info("m", zap.Int("n", 1))
+	core.Close()
+	if got := buf.String(); got != `{"report_ts":1795516204,"msg":"m","daemon_name":"d","n":1}`+"\n" {
+		t.Errorf("line %s", got)
+	}
+}
