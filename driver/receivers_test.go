@@ -50,7 +50,7 @@ func freeUDPPort(t *testing.T) int {
 // every message written as one JSON line of the properties it parsed.
 type rsyslog struct {
 	dir, sock, udp, out string
-	cmd                *exec.Cmd
+	cmd                 *exec.Cmd
 }
 
 func startRsyslog(t *testing.T) *rsyslog {

@@ -59,7 +59,7 @@ func ptr[T any](v T) *T { return &v }
 // Rust's char::escape_debug, as g3 writes strings in its text formats.
 func TestEscapeDebug(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
-		{`a"d"` + "\ta", `a\"d\"\ta`},     // g3's own test
+		{`a"d"` + "\ta", `a\"d\"\ta`},    // g3's own test
 		{"时间\t\"Time\"", `时间\t\"Time\"`}, // g3's own test
 		{"it's\\", `it\'s\\`},
 		{"\x00\x01\n\r\x7f", `\0\u{1}\n\r\u{7f}`},
