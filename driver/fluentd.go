@@ -143,7 +143,8 @@ type fluentdSink struct {
 	cfg FluentdConfig
 	q   *queue
 
-	conn  net.Conn // writer goroutine only
+	conn  net.Conn      // writer goroutine only
+	gone  chan struct{} // closed when the server has closed conn
 	next  time.Time
 	retry [][]byte
 
@@ -181,6 +182,9 @@ func (s *fluentdSink) deliver(rec []byte) {
 	if s.closing.Load() {
 		s.q.st.peerUnreachable.Add(1)
 		return
+	}
+	if s.conn != nil && s.peerGone() {
+		s.drop(errors.New("the server closed the connection"))
 	}
 	if s.conn == nil && !s.connect() {
 		s.keep(rec)
@@ -256,7 +260,32 @@ func (s *fluentdSink) connect() bool {
 		s.conn = nil
 		return false
 	}
+	// In message mode the server never writes: a read that returns means
+	// it closed the connection, and the next record must not go into a
+	// socket whose peer is gone (the kernel would take it, and the record
+	// would be lost without a word).
+	gone := make(chan struct{})
+	s.gone = gone
+	go func() {
+		var b [64]byte
+		for {
+			if _, err := c.Read(b[:]); err != nil {
+				close(gone)
+				return
+			}
+		}
+	}()
 	return true
+}
+
+// peerGone reports whether the server has closed the current connection.
+func (s *fluentdSink) peerGone() bool {
+	select {
+	case <-s.gone:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *fluentdSink) dial() (net.Conn, error) {
