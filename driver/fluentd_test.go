@@ -299,7 +299,7 @@ func TestFluentdServerDownAndRestarted(t *testing.T) {
 	log(8) // down: 5 wait in the retry queue, 3 are dropped
 	srv1 := startFluentServer(t, map[string]any{"port": port})
 	time.Sleep(100 * time.Millisecond) // past ConnectDelay
-	log(2)                              // connects: the 5 waiting and these 2 arrive
+	log(2)                             // connects: the 5 waiting and these 2 arrive
 	got1 := srv1.wait(t, 7)
 	srv1.cmd.Process.Kill() // killed mid-stream
 	srv1.cmd.Wait()
