@@ -1,0 +1,111 @@
+package driver
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/proxylog/tasklog"
+)
+
+// A real systemd-journald, in a namespace of the test's own (its socket
+// under /run/systemd/journal.<ns>), receives every field of every record,
+// a record too large for one datagram included (the memfd path), and
+// journalctl reads them back.
+func TestJournaldReceivesEveryField(t *testing.T) {
+	journald := "/lib/systemd/systemd-journald"
+	if _, err := os.Stat(journald); err != nil {
+		journald = needTool(t, "systemd-journald")
+	}
+	journalctl := needTool(t, "journalctl")
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("journald needs root")
+		}
+		t.Skip("journald needs root")
+	}
+	ns := fmt.Sprintf("tasklogtest%d", os.Getpid())
+	cmd := exec.Command(journald, ns)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	machineID, _ := os.ReadFile("/etc/machine-id")
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		os.RemoveAll("/run/systemd/journal." + ns)
+		os.RemoveAll(filepath.Join("/var/log/journal", strings.TrimSpace(string(machineID))+"."+ns))
+		os.RemoveAll(filepath.Join("/run/log/journal", strings.TrimSpace(string(machineID))+"."+ns))
+	})
+	sock := "/run/systemd/journal." + ns + "/socket"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journald did not start: %s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	big := hostileRecord()
+	big.Detail.(*tasklog.HTTPForward).UserAgent = strings.Repeat("big agent ", 40000) // 400 KB: no datagram holds it
+	multi := record()
+	multi.User = "two\nlines"
+	recs := []*tasklog.TaskLog{record(), hostileRecord(), multi, big}
+	core := NewJournal(JournalConfig{Ident: "g3proxy", Path: sock}, Options{})
+	for _, rec := range recs {
+		logRecord(t, core, "closed by client", rec)
+	}
+	core.Close()
+	if s := core.Stats(); s.Passed != uint64(len(recs)) {
+		t.Fatalf("stats %+v", s)
+	}
+
+	var got []map[string]any
+	for time.Now().Before(deadline.Add(5 * time.Second)) {
+		raw, err := exec.Command(journalctl, "--namespace="+ns, "--all", "-o", "json", "--no-pager", "SYSLOG_IDENTIFIER=g3proxy").Output()
+		if err != nil {
+			t.Fatalf("journalctl: %v", err)
+		}
+		got = got[:0]
+		sc := bufio.NewScanner(bytes.NewReader(raw))
+		sc.Buffer(make([]byte, 4<<20), 4<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m)
+		}
+		if len(got) >= len(recs) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(got) != len(recs) {
+		t.Fatalf("journalctl shows %d records, want %d", len(got), len(recs))
+	}
+	for i, rec := range recs {
+		m := got[i]
+		if m["PRIORITY"] != "5" || m["MESSAGE"] != "closed by client" {
+			t.Errorf("record %d: PRIORITY %v MESSAGE %v", i, m["PRIORITY"], m["MESSAGE"])
+		}
+		for k, w := range wantValues(t, rec) {
+			key, _ := journalKey(k)
+			if fmt.Sprint(m[key]) != w {
+				t.Errorf("record %d: %s = %.80v, want %.80s", i, key, m[key], w)
+			}
+		}
+	}
+}
