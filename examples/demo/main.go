@@ -5,6 +5,11 @@
 // one-line summary per task, and exits.
 //
 //	go run ./examples/demo
+//	go run ./examples/demo -log stdout                  # g3's text format
+//	go run ./examples/demo -log syslog:udp://127.0.0.1:514 -log-cee
+//
+// With -log other than json, the records go through that g3 log driver
+// and only the summaries are printed here.
 package main
 
 import (
@@ -12,6 +17,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -31,13 +37,33 @@ import (
 
 	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
+	"github.com/proxylog/tasklog/examples/internal/serving"
 	"github.com/proxylog/tasklog/examples/internal/socks5"
 )
 
 func main() {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	logFlags := serving.AddLogFlags(fs)
+	if err := serving.ParseFlags(fs, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(2)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := run(ctx, os.Stdout); err != nil {
+	var records zapcore.Core // nil: JSON lines on stdout, in step with the script
+	if logFlags.Target != "json" {
+		logger, closeLog, err := logFlags.NewLogger(os.Stdout, os.Stderr, "tasklog-demo")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "demo:", err)
+			os.Exit(2)
+		}
+		defer closeLog()
+		records = logger.Core()
+	}
+	if err := run(ctx, os.Stdout, records); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -57,12 +83,18 @@ type env struct {
 	closedPort            string // a loopback address where nothing listens
 }
 
-func run(ctx context.Context, out io.Writer) error {
-	// Every record goes to out as a g3 JSON line, and to an observer from
-	// which the summaries are made.
-	jsonCore := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(out)), zap.InfoLevel)
+// run drives the script. Every record goes to records (a log driver's
+// core, with g3's logger keys already attached) or, when it is nil, to out
+// as a g3 JSON line; and to an observer from which the summaries are made.
+func run(ctx context.Context, out io.Writer, records zapcore.Core) error {
 	obsCore, observed := observer.New(zap.InfoLevel)
-	logger := zap.New(zapcore.NewTee(jsonCore, obsCore)).With(tasklog.LoggerFields("tasklog-demo")...)
+	var logger *zap.Logger
+	if records == nil {
+		jsonCore := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(out)), zap.InfoLevel)
+		logger = zap.New(zapcore.NewTee(jsonCore, obsCore)).With(tasklog.LoggerFields("tasklog-demo")...)
+	} else {
+		logger = zap.New(zapcore.NewTee(records, obsCore.With(tasklog.LoggerFields("tasklog-demo"))))
+	}
 
 	e, stop, err := startAll(logger)
 	if err != nil {

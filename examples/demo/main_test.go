@@ -17,7 +17,7 @@ func TestDemo(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	start := time.Now()
-	if err := run(ctx, &out); err != nil {
+	if err := run(ctx, &out, nil); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	if d := time.Since(start); d > 20*time.Second {

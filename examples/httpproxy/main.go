@@ -36,11 +36,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	created := fs.Bool("created", false, "write Created records")
 	connected := fs.Bool("connected", false, "write Connected records")
 	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
+	logFlags := serving.AddLogFlags(fs)
 	if err := serving.ParseFlags(fs, args, "periodic", "idle"); err != nil {
 		return err
 	}
-	logger := serving.NewLogger(stdout, *daemon)
-	defer logger.Sync()
+	logger, closeLog, err := logFlags.NewLogger(stdout, stderr, *daemon)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -37,6 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	periodic := fs.Duration("periodic", 0, "write a Periodic record this often while a task runs (0: never)")
 	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
 	users := fs.String("users", "", "comma-separated user:password pairs; empty allows no authentication")
+	logFlags := serving.AddLogFlags(fs)
 	if err := serving.ParseFlags(fs, args, "periodic", "idle"); err != nil {
 		return err
 	}
@@ -51,8 +52,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			userMap[u] = pw
 		}
 	}
-	logger := serving.NewLogger(stdout, *daemon)
-	defer logger.Sync()
+	logger, closeLog, err := logFlags.NewLogger(stdout, stderr, *daemon)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -4,6 +4,8 @@ package serving
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +22,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/driver"
 )
 
 // Group serves connections for one tasklog.Server and shuts them down
@@ -132,8 +135,76 @@ func RunUntil(ctx context.Context, serve func() error, shutdown func()) error {
 	}
 }
 
-// NewLogger returns the examples' task logger: g3-shaped JSON lines on w,
-// written by tasklog's encoder, with g3's logger-level keys.
+// LogFlags are the example programs' log flags: which g3 log driver the
+// task records go through, and the options that matter to operators.
+type LogFlags struct {
+	Target       string
+	Ident        string
+	CEE, RFC5424 bool
+	SharedKey    string
+	TLS          bool
+	CAFile       string
+	Stats        bool
+}
+
+// AddLogFlags registers the log flags on fs.
+func AddLogFlags(fs *flag.FlagSet) *LogFlags {
+	f := &LogFlags{}
+	fs.StringVar(&f.Target, "log", "json", "where task records go: json (JSON lines on stdout), stdout (g3's text format), "+
+		"syslog (/dev/log), syslog:unix:///PATH, syslog:udp://HOST:PORT, fluentd:HOST:PORT, journal, discard")
+	fs.StringVar(&f.Ident, "log-ident", "g3proxy", "program name in syslog headers, the fluentd tag (IDENT.Task) and SYSLOG_IDENTIFIER")
+	fs.BoolVar(&f.CEE, "log-cee", false, "syslog: send the record as @cee: JSON (g3's use_cee_log_syntax)")
+	fs.BoolVar(&f.RFC5424, "log-rfc5424", false, "syslog: RFC 5424 header and structured data (g3's format_rfc5424)")
+	fs.StringVar(&f.SharedKey, "fluentd-shared-key", "", "fluentd: shared key for the forward protocol's authentication")
+	fs.BoolVar(&f.TLS, "fluentd-tls", false, "fluentd: connect over TLS")
+	fs.StringVar(&f.CAFile, "fluentd-ca", "", "fluentd: PEM file of the CA that signs the server's certificate (implies -fluentd-tls)")
+	fs.BoolVar(&f.Stats, "log-stats", false, "print the log driver's counters to stderr at exit")
+	return f
+}
+
+// NewLogger returns the task logger the flags ask for, with g3's logger
+// keys, and a function that flushes and closes its driver (printing its
+// counters to stderr with -log-stats).
+func (f *LogFlags) NewLogger(stdout, stderr io.Writer, daemonName string) (*zap.Logger, func(), error) {
+	cfg, err := driver.ParseTarget(f.Target)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Ident, cfg.Output = f.Ident, stdout
+	cfg.Options.ErrorOutput = zapcore.AddSync(stderr)
+	cfg.Syslog.CEE, cfg.Syslog.RFC5424 = f.CEE, f.RFC5424
+	cfg.Fluentd.SharedKey = f.SharedKey
+	if f.TLS || f.CAFile != "" {
+		cfg.Fluentd.TLS = &tls.Config{}
+		if f.CAFile != "" {
+			pem, err := os.ReadFile(f.CAFile)
+			if err != nil {
+				return nil, nil, err
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, nil, fmt.Errorf("-fluentd-ca %s: no PEM certificate", f.CAFile)
+			}
+			cfg.Fluentd.TLS.RootCAs = pool
+		}
+	}
+	core, err := cfg.Build()
+	if err != nil {
+		return nil, nil, err
+	}
+	closeFn := func() {
+		core.Close()
+		if f.Stats {
+			s := core.Stats()
+			fmt.Fprintf(stderr, "log driver %s: total %d, passed %d, bytes %d, dropped %d (queue full %d, format failed %d, peer unreachable %d, closed %d)\n",
+				cfg.Driver, s.Total, s.Passed, s.Bytes, s.Dropped(), s.DropQueueFull, s.DropFormatFailed, s.DropPeerUnreachable, s.DropClosed)
+		}
+	}
+	return zap.New(core).With(tasklog.LoggerFields(daemonName)...), closeFn, nil
+}
+
+// NewLogger returns a synchronous task logger writing tasklog's JSON
+// lines on w, with g3's logger keys: what the tests use.
 func NewLogger(w io.Writer, daemonName string) *zap.Logger {
 	core := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(w)), zap.InfoLevel)
 	return zap.New(core).With(tasklog.LoggerFields(daemonName)...)
@@ -165,6 +236,10 @@ func ParseFlags(fs *flag.FlagSet, args []string, nonNegative ...string) error {
 func Main(name string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A log reader that went away (| head) must not kill the proxy: with
+	// SIGPIPE ignored, a write to the closed pipe fails with EPIPE, which
+	// the log driver counts as a drop.
+	signal.Ignore(syscall.SIGPIPE)
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			stop()
