@@ -88,6 +88,9 @@ func TestSyncAndCloseAreBounded(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) {
 		t.Errorf("Close with a stuck sink = %v, want ErrTimeout", err)
 	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close took %v, want about 300ms (bounded by twice CloseTimeout)", d)
+	}
 	logger.Info("after close")
 	s := core.Stats()
 	if s.DropClosed != 1 || s.Total != 3 {
