@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -36,8 +37,31 @@ func NewEncoder(cfg zapcore.EncoderConfig) zapcore.Encoder {
 		cfg.NewReflectedEncoder = defaultReflectedEncoder
 	}
 	e := getEncoder()
-	e.cfg = &cfg
+	e.cfg = newEncConf(cfg)
 	return e
+}
+
+// encConf is an encoder's configuration with what EncodeEntry would
+// otherwise work out for every entry: the time and message keys already
+// escaped with their quotes and colon, and whether the time encoder is
+// tasklog's unix seconds (written directly, without the callback).
+type encConf struct {
+	zapcore.EncoderConfig
+	timeKey, msgKey string
+	unixSeconds     bool
+}
+
+func newEncConf(cfg zapcore.EncoderConfig) *encConf {
+	c := &encConf{EncoderConfig: cfg}
+	if cfg.TimeKey != "" {
+		c.timeKey = string(AppendJSONString(nil, cfg.TimeKey)) + ":"
+	}
+	if cfg.MessageKey != "" {
+		c.msgKey = string(AppendJSONString(nil, cfg.MessageKey)) + ":"
+	}
+	c.unixSeconds = cfg.EncodeTime != nil &&
+		reflect.ValueOf(cfg.EncodeTime).Pointer() == reflect.ValueOf(UnixSecondsTimeEncoder).Pointer()
+	return c
 }
 
 func defaultReflectedEncoder(w io.Writer) zapcore.ReflectedEncoder {
@@ -49,7 +73,7 @@ func defaultReflectedEncoder(w io.Writer) zapcore.ReflectedEncoder {
 // jsonEncoder is the Encoder of NewEncoder. It appends to its own byte
 // slice and copies the finished line into a pooled zap buffer once.
 type jsonEncoder struct {
-	cfg            *zapcore.EncoderConfig
+	cfg            *encConf
 	bs             []byte
 	openNamespaces int
 
@@ -403,6 +427,16 @@ func (e *jsonEncoder) Clone() zapcore.Encoder {
 // name, caller, function and message under the configured keys, then the
 // context, then fields, then the stack trace, in zap's order.
 func (e *jsonEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*buffer.Buffer, error) {
+	f := e.encodeLine(ent, fields)
+	line := linePool.Get()
+	line.AppendBytes(f.bs)
+	putEncoder(f)
+	return line, nil
+}
+
+// encodeLine encodes the entry into a pooled encoder's bytes; the caller
+// puts the encoder back once it has used them.
+func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) *jsonEncoder {
 	f := getEncoder()
 	f.cfg = e.cfg
 	f.openNamespaces = e.openNamespaces
@@ -416,8 +450,14 @@ func (e *jsonEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*b
 			f.AppendString(ent.Level.String())
 		}
 	}
-	if cfg.TimeKey != "" && !ent.Time.IsZero() {
-		f.AddTime(cfg.TimeKey, ent.Time)
+	if cfg.timeKey != "" && !ent.Time.IsZero() {
+		f.sep()
+		f.bs = append(f.bs, cfg.timeKey...)
+		if cfg.unixSeconds {
+			f.bs = strconv.AppendInt(f.bs, ent.Time.Unix(), 10)
+		} else {
+			f.AppendTime(ent.Time)
+		}
 	}
 	if ent.LoggerName != "" && cfg.NameKey != "" {
 		f.addKey(cfg.NameKey)
@@ -447,9 +487,12 @@ func (e *jsonEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*b
 			f.AppendString(ent.Caller.Function)
 		}
 	}
-	if cfg.MessageKey != "" {
-		f.addKey(cfg.MessageKey)
-		f.AppendString(ent.Message)
+	if cfg.msgKey != "" {
+		f.sep()
+		f.bs = append(f.bs, cfg.msgKey...)
+		f.bs = append(f.bs, '"')
+		f.bs = appendEscaped(f.bs, ent.Message)
+		f.bs = append(f.bs, '"')
 	}
 	if len(e.bs) > 0 {
 		f.sep()
@@ -464,10 +507,7 @@ func (e *jsonEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*b
 	}
 	f.bs = append(f.bs, '}')
 	f.bs = append(f.bs, cfg.LineEnding...)
-	line := linePool.Get()
-	line.AppendBytes(f.bs)
-	putEncoder(f)
-	return line, nil
+	return f
 }
 
 func (e *jsonEncoder) closeNamespaces() {

@@ -55,6 +55,8 @@ type Task struct {
 	timer    *time.Timer // guarded by mu; the periodic records
 	field    [1]zap.Field
 	msg      [160]byte // room for a finished message, never reused
+
+	prev, next *Task // the server's ring of open tasks; guarded by srv.mu
 }
 
 // NewTask creates a task for a request that has become one, at the current
