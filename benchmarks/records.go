@@ -5,6 +5,7 @@ package benchmarks
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,5 +48,43 @@ func httpRecord() *tasklog.TaskLog {
 		RspStatus: 200, OriginStatus: 200,
 		ReqSendHdr: 120456, ReqSendAll: 130789, RspRecvHdr: 25123456, RspRecvAll: 31234567,
 	}
+	return r
+}
+
+// longRecord has a 1 KB URI and a 512-byte user agent.
+func longRecord() *tasklog.TaskLog {
+	r := httpRecord()
+	d := r.Detail.(*tasklog.HTTPForward)
+	d.URI = "http://www.example.com/" + strings.Repeat("catalog/items/", 72)[:1000]
+	d.UserAgent = strings.Repeat("Mozilla/5.0 (X11; Linux x86_64) ", 16)
+	return r
+}
+
+// nonASCIIRecord has a user of 128 "é" and a user agent in Japanese.
+func nonASCIIRecord() *tasklog.TaskLog {
+	r := httpRecord()
+	r.User = strings.Repeat("é", 128)
+	r.Detail.(*tasklog.HTTPForward).UserAgent = strings.Repeat("日本語のブラウザ ", 12)
+	return r
+}
+
+// quotedRecord has quotes and backslashes in the user, agent and URI.
+func quotedRecord() *tasklog.TaskLog {
+	r := httpRecord()
+	r.User = `al"ice\admin`
+	d := r.Detail.(*tasklog.HTTPForward)
+	d.UserAgent = `curl/8.5.0 "quoted" \path`
+	d.URI = `http://www.example.com/search?q="tasklog"&x=\y`
+	return r
+}
+
+// ipv6Record has IPv6 addresses everywhere.
+func ipv6Record() *tasklog.TaskLog {
+	r := httpRecord()
+	d := r.Detail.(*tasklog.HTTPForward)
+	d.ServerAddr, d.ClientAddr = ap("[2001:db8:1::10]:3128"), ap("[2001:db8:2::7]:53211")
+	d.Upstream = "[2001:db8:3::1]:443"
+	d.NextBindIP = netip.MustParseAddr("2001:db8:4::1")
+	d.NextBoundAddr, d.NextPeerAddr = ap("[2001:db8:4::1]:40000"), ap("[2001:db8:3::1]:443")
 	return r
 }

@@ -1,272 +1,120 @@
-// Command benchtable turns one `go test -bench . -benchmem` run of the
-// benchmarks module into the Markdown tables of tasklog's README: ns/op,
-// allocs/op and the ratio to the byte-append floor for each record, the
-// parallel speed-up, relay throughput, and the performance goals checked
-// against the same run.
+// Command benchtable measures every approach of the benchmarks module
+// interleaved, and prints the Markdown tables of tasklog's README with
+// the performance goals checked on the same run.
 //
-//	cd benchmarks && go run ./cmd/benchtable             # runs the benchmarks (a few minutes)
-//	cd benchmarks && go run ./cmd/benchtable -in out.txt # formats a saved run
+// Each round runs every approach for a few milliseconds of CPU time, in an
+// order that rotates from round to round; each approach's ratio to the
+// floor is taken within the round, and the table reports the median over
+// the rounds with its spread (the lowest and highest per-round ratio). A
+// slow phase of a shared machine then slows the floor and the others
+// alike, where a plain `go test -bench -count N` can put them in
+// different phases.
+//
+//	cd benchmarks && go run ./cmd/benchtable            # 60 rounds, about a minute
+//	cd benchmarks && go run ./cmd/benchtable -rounds 5  # a quick look
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
+	"time"
+
+	"github.com/proxylog/tasklog/benchmarks"
 )
 
 func main() {
-	in := flag.String("in", "", "read a saved `go test -bench` output instead of running the benchmarks")
-	bench := flag.String("bench", ".", "the -bench pattern when running")
-	benchtime := flag.String("benchtime", "1s", "the -benchtime when running")
+	rounds := flag.Int("rounds", 60, "rounds of the interleaved measurement")
+	window := flag.Duration("window", 4*time.Millisecond, "CPU time of one approach in one round")
 	flag.Parse()
-	var raw []byte
-	var err error
-	if *in != "" {
-		raw, err = os.ReadFile(*in)
-	} else {
-		fmt.Fprintln(os.Stderr, "benchtable: running go test -bench", *bench, "(a few minutes)...")
-		cmd := exec.Command("go", "test", "-run", "^$", "-bench", *bench, "-benchmem", "-benchtime", *benchtime, ".")
-		cmd.Stderr = os.Stderr
-		raw, err = cmd.Output()
-	}
-	if err != nil {
+	if err := run(os.Stdout, *rounds, *window); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
 	}
-	run, err := parse(bytes.NewReader(raw))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchtable:", err)
-		os.Exit(1)
-	}
-	write(os.Stdout, run)
 }
 
-// result is one benchmark line.
-type result struct {
-	family, name    string // "TcpConnect", "3_Field_tuned_encoder"
-	ns, mbs         float64
-	allocs, bytesOp float64
+// goal is one performance goal, checked against the run.
+type goal struct {
+	what   string
+	figure string
+	met    bool
 }
 
-// run is one parsed `go test -bench` output.
-type run struct {
-	header  []string // goos, goarch, cpu
-	procs   int
-	results []result
-}
-
-func (r *run) get(family, prefix string) (result, bool) {
-	for _, x := range r.results {
-		if x.family == family && strings.HasPrefix(x.name, prefix) {
-			return x, true
-		}
-	}
-	return result{}, false
-}
-
-func parse(rd io.Reader) (*run, error) {
-	r := &run{}
-	sc := bufio.NewScanner(rd)
-	for sc.Scan() {
-		line := sc.Text()
-		for _, h := range []string{"goos:", "goarch:", "cpu:"} {
-			if strings.HasPrefix(line, h) {
-				r.header = append(r.header, line)
+func run(w io.Writer, rounds int, window time.Duration) error {
+	fmt.Fprintf(w, "Measured on: %s/%s, %d CPUs, GOMAXPROCS %d, %s; %d interleaved rounds of %v per approach; CPU time per record.\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), rounds, window)
+	var goals []goal
+	for _, f := range benchmarks.Families() {
+		approaches := f.All()
+		res := benchmarks.Interleave(f, approaches, rounds, window)
+		fmt.Fprintf(w, "%s\n\n| approach | ns/record | x floor (median) | spread | allocs | B | same bytes |\n|---|---:|---:|---:|---:|---:|---|\n", f.Name)
+		for i, r := range res {
+			same := "yes"
+			if !approaches[i].SameBytes {
+				same = "no: " + approaches[i].Differs
 			}
-		}
-		if !strings.HasPrefix(line, "Benchmark") {
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) < 4 {
-			continue
-		}
-		full := strings.TrimPrefix(f[0], "Benchmark")
-		if i := strings.LastIndexByte(full, '-'); i > 0 {
-			if p, err := strconv.Atoi(full[i+1:]); err == nil {
-				r.procs = p
-				full = full[:i]
-			}
-		}
-		res := result{family: full}
-		if i := strings.IndexByte(full, '/'); i > 0 {
-			res.family, res.name = full[:i], full[i+1:]
-		}
-		for i := 2; i+1 < len(f); i += 2 {
-			v, err := strconv.ParseFloat(f[i], 64)
-			if err != nil {
-				return nil, fmt.Errorf("bad benchmark line %q", line)
-			}
-			switch f[i+1] {
-			case "ns/op":
-				res.ns = v
-			case "MB/s":
-				res.mbs = v
-			case "allocs/op":
-				res.allocs = v
-			case "B/op":
-				res.bytesOp = v
-			}
-		}
-		r.results = append(r.results, res)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(r.results) == 0 {
-		return nil, fmt.Errorf("no benchmark results in the input")
-	}
-	return r, nil
-}
-
-func write(w io.Writer, r *run) {
-	fmt.Fprintf(w, "Measured on: %s; GOMAXPROCS %d; %s.\n", strings.Join(r.header, ", "), r.procs, runtime.Version())
-	families := []string{}
-	seen := map[string]bool{}
-	for _, x := range r.results {
-		if !seen[x.family] {
-			seen[x.family] = true
-			families = append(families, x.family)
-		}
-	}
-	for _, fam := range families {
-		switch fam {
-		case "TcpConnect", "HttpForward", "Parallel":
-			recordTable(w, r, fam)
-		case "Relay":
-			relayTable(w, r)
-		default:
-			plainTable(w, r, fam)
-		}
-	}
-	goals(w, r)
-}
-
-func label(name string) string {
-	if i := strings.IndexByte(name, '_'); i > 0 {
-		if _, err := strconv.Atoi(name[:i]); err == nil {
-			return name[:i] + ". " + strings.ReplaceAll(name[i+1:], "_", " ")
-		}
-	}
-	return strings.ReplaceAll(name, "_", " ")
-}
-
-func recordTable(w io.Writer, r *run, fam string) {
-	floor, hasFloor := r.get(fam, "1_")
-	fmt.Fprintf(w, "\n%s\n\n| approach | ns/op | allocs/op | B/op | x floor |", fam)
-	if fam == "Parallel" {
-		fmt.Fprint(w, " throughput x one goroutine |")
-	}
-	fmt.Fprint(w, "\n|---|---:|---:|---:|---:|")
-	if fam == "Parallel" {
-		fmt.Fprint(w, "---:|")
-	}
-	fmt.Fprintln(w)
-	for _, x := range r.results {
-		if x.family != fam {
-			continue
-		}
-		ratio := "-"
-		if hasFloor && floor.ns > 0 {
-			ratio = fmt.Sprintf("%.2f", x.ns/floor.ns)
-		}
-		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %s |", label(x.name), x.ns, x.allocs, x.bytesOp, ratio)
-		if fam == "Parallel" {
-			if single, ok := r.get("TcpConnect", x.name); ok && x.ns > 0 {
-				fmt.Fprintf(w, " %.2f |", single.ns/x.ns)
-			} else {
-				fmt.Fprint(w, " - |")
-			}
+			fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f-%.2f | %.0f | %.0f | %s |\n",
+				r.Name, r.NsPerOp, r.Ratio, r.RatioMin, r.RatioMax, r.AllocsPerOp, r.BytesPerOp, same)
 		}
 		fmt.Fprintln(w)
+		goals = append(goals, familyGoals(f.Name, res)...)
 	}
-}
 
-func relayTable(w io.Writer, r *run) {
-	bare, _ := r.get("Relay", "bare")
-	fmt.Fprint(w, "\nRelay (64 MiB per op over loopback TCP)\n\n| copy | MB/s | allocs/op | x bare |\n|---|---:|---:|---:|\n")
-	for _, x := range r.results {
-		if x.family == "Relay" {
-			ratio := "-"
-			if bare.mbs > 0 {
-				ratio = fmt.Sprintf("%.2f", x.mbs/bare.mbs)
-			}
-			fmt.Fprintf(w, "| %s | %.0f | %.0f | %s |\n", label(x.name), x.mbs, x.allocs, ratio)
-		}
+	fmt.Fprintf(w, "Scaling: tasklog.Log through NewCore against both floors, as records grow\n\n| record | floor ns | honest floor ns | tasklog ns | x floor | x honest floor |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, f := range benchmarks.ScalingFamilies() {
+		res := benchmarks.Interleave(f, f.Scaling(), max(rounds/3, 3), window)
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", f.Name, res[0].NsPerOp, res[1].NsPerOp, res[2].NsPerOp,
+			res[2].Ratio, res[2].NsPerOp/res[1].NsPerOp)
 	}
-}
+	fmt.Fprintln(w)
 
-func plainTable(w io.Writer, r *run, fam string) {
-	fmt.Fprintf(w, "\n%s\n\n| benchmark | ns/op | allocs/op | B/op |\n|---|---:|---:|---:|\n", fam)
-	for _, x := range r.results {
-		if x.family == fam {
-			name := x.name
-			if name == "" {
-				name = fam
-			}
-			fmt.Fprintf(w, "| %s | %.1f | %.0f | %.0f |\n", label(name), x.ns, x.allocs, x.bytesOp)
-		}
-	}
-}
+	f := benchmarks.Families()[0]
+	med, lo, hi := benchmarks.ParallelSpeedup(f, f.All()[2], max(rounds/3, 3), 4*window)
+	fmt.Fprintf(w, "Two goroutines on two cores, tasklog.Log through NewCore: %.2fx the throughput of one (spread %.2f-%.2f, wall time).\n\n", med, lo, hi)
+	goals = append(goals, goal{"two goroutines at least 1.8x one", fmt.Sprintf("%.2fx", med), med >= 1.8})
 
-// goal is one of the performance goals, checked on this run.
-type goal struct {
-	text string
-	ok   bool
-	have string
-}
-
-func goals(w io.Writer, r *run) {
-	var gs []goal
-	for _, fam := range []string{"TcpConnect", "HttpForward"} {
-		floor, ok1 := r.get(fam, "1_")
-		finish, ok2 := r.get(fam, "2_")
-		field, ok3 := r.get(fam, "3_")
-		if !ok1 || !ok2 || !ok3 {
-			continue
-		}
-		gs = append(gs,
-			goal{fam + ": Task.Finish within 1.5x of the floor", finish.ns <= 1.5*floor.ns, fmt.Sprintf("%.2fx", finish.ns/floor.ns)},
-			goal{fam + ": Field (tuned) within 1.5x of the floor", field.ns <= 1.5*floor.ns, fmt.Sprintf("%.2fx", field.ns/floor.ns)},
-			goal{fam + ": Task.Finish allocates nothing", finish.allocs == 0, fmt.Sprintf("%.0f allocs/op", finish.allocs)},
-			goal{fam + ": Field (tuned) at most zap's 1 allocation", field.allocs <= 1, fmt.Sprintf("%.0f allocs/op", field.allocs)})
-		for _, peer := range []string{"5_", "6_", "7_", "8_"} {
-			if p, ok := r.get(fam, peer); ok {
-				gs = append(gs, goal{fmt.Sprintf("%s: Field (tuned) at least 3x faster than %s", fam, label(p.name)),
-					p.ns >= 3*field.ns, fmt.Sprintf("%.2fx", p.ns/field.ns)})
-			}
-		}
-		if z, ok := r.get(fam, "9_"); ok {
-			gs = append(gs, goal{fam + ": Field (tuned) faster than zerolog", field.ns < z.ns, fmt.Sprintf("%.2fx", z.ns/field.ns)})
-		}
-	}
-	if single, ok := r.get("TcpConnect", "3_"); ok {
-		if par, ok := r.get("Parallel", "3_"); ok {
-			gs = append(gs, goal{fmt.Sprintf("parallel throughput (%d procs) at least 1.7x one goroutine", r.procs),
-				single.ns >= 1.7*par.ns, fmt.Sprintf("%.2fx", single.ns/par.ns)})
-		}
-	}
-	if bare, ok := r.get("Relay", "bare"); ok {
-		if wr, ok := r.get("Relay", "counting"); ok {
-			gs = append(gs, goal{"relay through the counting wrappers within 10% of bare io.Copy",
-				wr.mbs >= 0.9*bare.mbs, fmt.Sprintf("%.1f%% of bare", 100*wr.mbs/bare.mbs)})
-		}
-	}
-	sort.SliceStable(gs, func(i, j int) bool { return !gs[i].ok && gs[j].ok })
-	fmt.Fprint(w, "\nGoals, checked on this run\n\n| goal | this run | met |\n|---|---:|:---:|\n")
-	for _, g := range gs {
+	fmt.Fprintf(w, "Goals\n\n| goal | this run | met |\n|---|---:|:---:|\n")
+	missed := 0
+	for _, g := range goals {
 		met := "yes"
-		if !g.ok {
+		if !g.met {
 			met = "**no**"
+			missed++
 		}
-		fmt.Fprintf(w, "| %s | %s | %s |\n", g.text, g.have, met)
+		fmt.Fprintf(w, "| %s | %s | %s |\n", g.what, g.figure, met)
 	}
+	if missed > 0 {
+		fmt.Fprintf(w, "\n%d goals missed in this run.\n", missed)
+	}
+	return nil
+}
+
+func find(res []benchmarks.Result, prefix string) benchmarks.Result {
+	for _, r := range res {
+		if strings.HasPrefix(r.Name, prefix) {
+			return r
+		}
+	}
+	panic("no approach " + prefix)
+}
+
+func familyGoals(fam string, res []benchmarks.Result) []goal {
+	log, finish := find(res, "3."), find(res, "5.")
+	gs := []goal{
+		{fam + ": tasklog.Log at most 1.5x the floor", fmt.Sprintf("%.2fx", log.Ratio), log.Ratio <= 1.5},
+		{fam + ": tasklog.Log allocates nothing", fmt.Sprintf("%.2f allocs", log.AllocsPerOp), log.AllocsPerOp < 0.01},
+		{fam + ": Task.Finish at most 1.8x the floor", fmt.Sprintf("%.2fx", finish.Ratio), finish.Ratio <= 1.8},
+		{fam + ": Task.Finish allocates nothing", fmt.Sprintf("%.2f allocs", finish.AllocsPerOp), finish.AllocsPerOp < 0.01},
+	}
+	zl := find(res, "11.")
+	gs = append(gs, goal{fam + ": at least 1.3x faster than lean zerolog", fmt.Sprintf("%.2fx", zl.Ratio/log.Ratio), zl.Ratio/log.Ratio >= 1.3})
+	for _, p := range []string{"7.", "8.", "9.", "10."} {
+		peer := find(res, p)
+		x := peer.Ratio / log.Ratio
+		gs = append(gs, goal{fam + ": at least 3x faster than " + peer.Name[len(p)+1:], fmt.Sprintf("%.2fx", x), x >= 3})
+	}
+	return gs
 }
