@@ -257,4 +257,3 @@ func newFinishedShape(srv *tasklog.Server, rec *tasklog.TaskLog) *tasklog.Task {
 	t.Counters.ClientWriteBytes.Add(4810)
 	return t
 }
-
