@@ -162,7 +162,12 @@ func (r *TaskLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	var e recEnc
 	if je, ok := enc.(*jsonEncoder); ok {
-		// NewEncoder's encoder: write straight into its line.
+		// NewEncoder's encoder: write straight into its line, in one
+		// straight line for the common finished records.
+		if bs, ok := fastFinished(je.bs, r); ok {
+			je.bs = bs
+			return nil
+		}
 		e.w = (*jsonKeyWriter)(je)
 		r.encode(&e)
 	} else {

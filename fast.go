@@ -1,0 +1,241 @@
+package tasklog
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The straight-line writer: the finished records of the two common task
+// types, TcpConnect and HttpForward, written with their keys as literals,
+// in exactly the generic walk's order and bytes. It bails out (returns
+// false, having written nothing that counts) as soon as a value needs a
+// judgement of the generic walk: an invalid enum, a missing or negative
+// value, a zoned address, an upstream that is not a plain domain:port,
+// a status out of range. A differential test holds it to the generic path
+// on random records, byte for byte.
+
+// fastDisabled turns the fast path off, for the differential test.
+var fastDisabled bool
+
+// fastFinished writes rec's keys into bs (after a separator as keyed
+// does), or returns bs unchanged and false.
+func fastFinished(bs []byte, r *TaskLog) ([]byte, bool) {
+	if fastDisabled || (r.Event != 0 && r.Event != EventFinished) {
+		return bs, false
+	}
+	var tcp *TCPConnect
+	var http *HTTPForward
+	switch d := r.Detail.(type) {
+	case *TCPConnect:
+		tcp = d
+	case *HTTPForward:
+		if d == nil {
+			return bs, false
+		}
+		http, tcp = d, &d.TCPConnect
+	default:
+		return bs, false
+	}
+	if tcp == nil || !r.ServerType.IsValid() || r.ServerName == "" || r.TaskID == uuid.Nil ||
+		!r.Stage.IsValid() || r.StartAt.IsZero() || !r.Reason.IsValid() || r.TotalTime <= 0 ||
+		r.WaitTime < 0 || r.ReadyTime < 0 || !plainAddrPort(tcp.ServerAddr) || !plainAddrPort(tcp.ClientAddr) ||
+		tcp.ConnectTries < 0 || tcp.ConnectSpend < 0 || tcp.NextBindIP.Zone() != "" ||
+		tcp.NextBoundAddr.Addr().Zone() != "" || tcp.NextPeerAddr.Addr().Zone() != "" {
+		return bs, false
+	}
+	if http != nil && (http.Method == "" || http.URI == "" || http.PipelineWait < 0 || !fastStatus(http.RspStatus) ||
+		!fastStatus(http.OriginStatus) || http.ReqSendHdr < 0 || http.ReqSendAll < 0 || http.RspRecvHdr < 0 || http.RspRecvAll < 0) {
+		return bs, false
+	}
+	orig := bs
+	if n := len(bs); n > 0 {
+		switch bs[n-1] {
+		case '{', '[', ':', ',', ' ':
+		default:
+			bs = append(bs, ',')
+		}
+	}
+	bs = append(bs, `"server_type":"`...)
+	bs = append(bs, r.ServerType.String()...)
+	bs = append(bs, `","server_name":`...)
+	bs = appendQuoted(bs, r.ServerName)
+	if http != nil {
+		bs = append(bs, `,"task_type":"HttpForward","task_id":"`...)
+	} else {
+		bs = append(bs, `,"task_type":"TcpConnect","task_id":"`...)
+	}
+	bs = AppendTaskID(bs, r.TaskID)
+	bs = append(bs, `","task_event":"Finished","stage":"`...)
+	bs = append(bs, r.Stage.String()...)
+	bs = append(bs, `","start_at":"`...)
+	bs = AppendTimestamp(bs, r.StartAt)
+	bs = append(bs, '"')
+	if r.User != "" {
+		bs = append(bs, `,"user":`...)
+		bs = appendQuoted(bs, r.User)
+	}
+	bs = append(bs, `,"escaper":`...)
+	bs = appendQuoted(bs, r.Escaper)
+	bs = append(bs, `,"reason":"`...)
+	bs = append(bs, r.Reason.String()...)
+	bs = append(bs, '"')
+	bs = fastDur(bs, `,"wait_time":"`, r.WaitTime)
+	bs = fastDur(bs, `,"ready_time":"`, r.ReadyTime)
+	bs = fastDur(bs, `,"total_time":"`, r.TotalTime)
+	bs = append(bs, `,"server_addr":"`...)
+	bs = tcp.ServerAddr.AppendTo(bs)
+	bs = append(bs, `","client_addr":"`...)
+	bs = tcp.ClientAddr.AppendTo(bs)
+	bs = append(bs, '"')
+	var ok bool
+	if bs, ok = fastUpstream(bs, tcp.Upstream); !ok {
+		return orig, false
+	}
+	if tcp.NextBindIP.IsValid() {
+		bs = append(bs, `,"next_bind_ip":"`...)
+		bs = tcp.NextBindIP.AppendTo(bs)
+		bs = append(bs, '"')
+	}
+	bs = fastAddrPort(bs, `,"next_bound_addr":"`, tcp.NextBoundAddr)
+	bs = fastAddrPort(bs, `,"next_peer_addr":"`, tcp.NextPeerAddr)
+	if !tcp.NextExpire.IsZero() {
+		bs = append(bs, `,"next_expire":"`...)
+		bs = AppendTimestamp(bs, tcp.NextExpire)
+		bs = append(bs, '"')
+	}
+	bs = append(bs, `,"tcp_connect_tries":`...)
+	bs = strconv.AppendInt(bs, int64(tcp.ConnectTries), 10)
+	bs = fastDur(bs, `,"tcp_connect_spend":"`, tcp.ConnectSpend)
+	bs = append(bs, `,"c_rd_bytes":`...)
+	bs = strconv.AppendUint(bs, tcp.ClientReadBytes, 10)
+	bs = append(bs, `,"c_wr_bytes":`...)
+	bs = strconv.AppendUint(bs, tcp.ClientWriteBytes, 10)
+	bs = append(bs, `,"r_rd_bytes":`...)
+	bs = strconv.AppendUint(bs, tcp.RemoteReadBytes, 10)
+	bs = append(bs, `,"r_wr_bytes":`...)
+	bs = strconv.AppendUint(bs, tcp.RemoteWriteBytes, 10)
+	if http == nil {
+		return bs, true
+	}
+	bs = fastDur(bs, `,"pipeline_wait":"`, http.PipelineWait)
+	if http.ReuseConnection {
+		bs = append(bs, `,"reuse_connection":true,"method":`...)
+	} else {
+		bs = append(bs, `,"reuse_connection":false,"method":`...)
+	}
+	bs = appendQuoted(bs, http.Method)
+	bs = append(bs, `,"uri":"`...)
+	start := len(bs)
+	bs = AppendSanitizedURI(bs, http.URI, http.URIMaxChars)
+	for _, c := range bs[start:] {
+		if c == '"' || c == '\\' {
+			raw := string(bs[start:])
+			bs = appendEscaped(bs[:start], raw)
+			break
+		}
+	}
+	bs = append(bs, '"')
+	if http.UserAgent != "" {
+		bs = append(bs, `,"user_agent":`...)
+		bs = appendQuoted(bs, http.UserAgent)
+	}
+	bs = append(bs, `,"rsp_status":`...)
+	bs = strconv.AppendInt(bs, int64(http.RspStatus), 10)
+	bs = append(bs, `,"origin_status":`...)
+	bs = strconv.AppendInt(bs, int64(http.OriginStatus), 10)
+	bs = fastDur(bs, `,"dur_req_send_hdr":"`, http.ReqSendHdr)
+	bs = fastDur(bs, `,"dur_req_send_all":"`, http.ReqSendAll)
+	bs = fastDur(bs, `,"dur_rsp_recv_hdr":"`, http.RspRecvHdr)
+	bs = fastDur(bs, `,"dur_rsp_recv_all":"`, http.RspRecvAll)
+	return bs, true
+}
+
+func appendQuoted(bs []byte, s string) []byte {
+	bs = append(bs, '"')
+	bs = appendEscaped(bs, s)
+	return append(bs, '"')
+}
+
+func fastDur(bs []byte, key string, d time.Duration) []byte {
+	if d == 0 {
+		return bs
+	}
+	bs = append(bs, key...)
+	bs = AppendDuration(bs, d)
+	return append(bs, '"')
+}
+
+func fastAddrPort(bs []byte, key string, ap netip.AddrPort) []byte {
+	if !ap.IsValid() {
+		return bs
+	}
+	bs = append(bs, key...)
+	bs = ap.AppendTo(bs)
+	return append(bs, '"')
+}
+
+func plainAddrPort(ap netip.AddrPort) bool { return ap.IsValid() && ap.Addr().Zone() == "" }
+
+func fastStatus(v int) bool { return v == 0 || (v >= 100 && v <= 999) }
+
+// fastUpstream writes the upstream key as the generic walk does for the
+// common forms: empty (left out), a domain of plain characters with a
+// canonical non-zero port (written as it is), an IPv4 or bracketed IPv6
+// address with such a port (canonical form; unspecified: left out). Any
+// other form returns false, for the generic walk.
+func fastUpstream(bs []byte, u string) ([]byte, bool) {
+	if u == "" {
+		return bs, true
+	}
+	i := len(u) - 1
+	for i >= 0 && u[i] >= '0' && u[i] <= '9' {
+		i--
+	}
+	if i <= 0 || u[i] != ':' || i == len(u)-1 || u[i+1] == '0' || len(u)-1-i > 5 {
+		return bs, false
+	}
+	port, _ := strconv.Atoi(u[i+1:])
+	if port > 65535 {
+		return bs, false
+	}
+	host := u[:i]
+	if host[0] == '[' {
+		if host[len(host)-1] != ']' {
+			return bs, false
+		}
+		return fastIPUpstream(bs, host[1:len(host)-1], port, true)
+	}
+	ip := true
+	for j := 0; j < len(host); j++ {
+		c := host[j]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-', c == '_':
+			ip = false
+		case c >= '0' && c <= '9', c == '.':
+		default:
+			return bs, false // ':', escapes, non-ASCII: the generic walk decides
+		}
+	}
+	if ip {
+		return fastIPUpstream(bs, host, port, false)
+	}
+	bs = append(bs, `,"upstream":"`...)
+	bs = append(bs, u...)
+	return append(bs, '"'), true
+}
+
+func fastIPUpstream(bs []byte, host string, port int, bracketed bool) ([]byte, bool) {
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" || (bracketed && !a.Is6()) {
+		return bs, false
+	}
+	if a.IsUnspecified() {
+		return bs, true
+	}
+	bs = append(bs, `,"upstream":"`...)
+	bs = netip.AddrPortFrom(a, uint16(port)).AppendTo(bs)
+	return append(bs, '"'), true
+}
