@@ -36,7 +36,7 @@ func randomRecord(rng *rand.Rand) *TaskLog {
 	t := []time.Time{{}, time.Date(2026, 11, 24, 10, 30, 1, 123456789, time.UTC), time.Date(2026, 11, 24, 10, 30, 1, 0, time.FixedZone("x", 3600))}
 	tcp := TCPConnect{
 		ServerAddr: addr(), ClientAddr: addr(), Upstream: ups[pick(len(ups))],
-		NextBindIP: []netip.Addr{{}, netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("fe80::1").WithZone("z")}[pick(3)],
+		NextBindIP:    []netip.Addr{{}, netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("fe80::1").WithZone("z")}[pick(3)],
 		NextBoundAddr: addr(), NextPeerAddr: addr(), NextExpire: t[pick(3)],
 		ConnectTries: []int{0, 1, 7, -1}[pick(4)], ConnectSpend: dur(),
 		ClientReadBytes: uint64(pick(5000)), ClientWriteBytes: uint64(pick(5)), RemoteReadBytes: 1 << 40, RemoteWriteBytes: 0,
