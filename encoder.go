@@ -593,7 +593,54 @@ func appendEscapedBytes(b []byte, s []byte) []byte {
 	return appendEscaped(b, bytesString(s))
 }
 
+// plainWordUTF8 is plainWord for a string already known to be valid
+// UTF-8: bytes of multi-byte characters (0x80 and up) need no escaping.
+func plainWordUTF8(w uint64) bool {
+	below := (w - lsb*0x20) & ^w
+	return (below|zeroByte(w^(lsb*'"'))|zeroByte(w^(lsb*'\\')))&msb == 0
+}
+
+// appendEscapedValid escapes a valid UTF-8 string, eight bytes at a time
+// between the bytes that need it.
+func appendEscapedValid(b []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); {
+		for i+8 <= len(s) && plainWordUTF8(load64(s, i)) {
+			i += 8
+		}
+		for i < len(s) && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		b = append(b, s[last:i]...)
+		b = appendEscapedByte(b, s[i])
+		i++
+		last = i
+	}
+	return append(b, s[last:]...)
+}
+
+func appendEscapedByte(b []byte, c byte) []byte {
+	const hex = "0123456789abcdef"
+	switch c {
+	case '\\', '"':
+		return append(b, '\\', c)
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+}
+
 func appendEscapedSlow(b []byte, s string) []byte {
+	if utf8.ValidString(s) {
+		return appendEscapedValid(b, s)
+	}
 	const hex = "0123456789abcdef"
 	last := 0
 	for i := 0; i < len(s); {

@@ -111,13 +111,7 @@ func (w *jsonKeyWriter) bool(key string, v bool) { w.bs = strconv.AppendBool(w.k
 func (w *jsonKeyWriter) uri(key, raw string, maxChars int) {
 	bs := append(w.keyed(key), '"')
 	start := len(bs)
-	w.bs = AppendSanitizedURI(bs, raw, maxChars)
-	for _, c := range w.bs[start:] {
-		if c == '"' || c == '\\' {
-			w.escapeFrom(start, true)
-			break
-		}
-	}
+	w.bs = escapeURIInPlace(AppendSanitizedURI(bs, raw, maxChars), start)
 	w.bs = append(w.bs, '"')
 }
 
@@ -125,4 +119,32 @@ func (w *jsonKeyWriter) none(string) {}
 
 func (w *jsonKeyWriter) inline(m zapcore.ObjectMarshaler) error {
 	return m.MarshalLogObject((*jsonEncoder)(w))
+}
+
+// escapeURIInPlace escapes the sanitized URI in b[start:]: it is printable
+// valid UTF-8, so only '"' and '\\' need it, one backslash each. It grows
+// b once and moves the bytes from the end, with no copy of the URI.
+func escapeURIInPlace(b []byte, start int) []byte {
+	n := 0
+	for _, c := range b[start:] {
+		if c == '"' || c == '\\' {
+			n++
+		}
+	}
+	if n == 0 {
+		return b
+	}
+	old := len(b)
+	b = append(b, make([]byte, n)...)
+	j := len(b)
+	for i := old - 1; i >= start; i-- {
+		c := b[i]
+		j--
+		b[j] = c
+		if c == '"' || c == '\\' {
+			j--
+			b[j] = '\\'
+		}
+	}
+	return b
 }

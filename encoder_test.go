@@ -1,6 +1,7 @@
 package tasklog
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -39,6 +40,37 @@ func TestPlainWord(t *testing.T) {
 		}
 		if got := plainWord(w); got != want {
 			t.Fatalf("plainWord(%#x) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+// plainWordUTF8 is exact too: a word is plain when none of its bytes is a
+// control byte, '"' or '\\' (bytes of 0x80 and up are fine in a valid
+// UTF-8 string).
+func TestPlainWordUTF8(t *testing.T) {
+	special := func(c byte) bool { return c < 0x20 || c == '"' || c == '\\' }
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			for _, fill := range []byte{'a', 0xc3, 0xff, 0x80} {
+				b := bytes.Repeat([]byte{fill}, 8)
+				b[pos] = byte(c)
+				if got, want := plainWordUTF8(load64(string(b), 0)), !special(byte(c)); got != want {
+					t.Fatalf("plainWordUTF8(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 200000; i++ {
+		w := r.Uint64()
+		want := true
+		for k := 0; k < 8; k++ {
+			if special(byte(w >> (8 * k))) {
+				want = false
+			}
+		}
+		if got := plainWordUTF8(w); got != want {
+			t.Fatalf("plainWordUTF8(%#x) = %v, want %v", w, got, want)
 		}
 	}
 }

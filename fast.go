@@ -129,14 +129,7 @@ func fastFinished(bs []byte, r *TaskLog) ([]byte, bool) {
 	bs = appendQuoted(bs, http.Method)
 	bs = append(bs, `,"uri":"`...)
 	start := len(bs)
-	bs = AppendSanitizedURI(bs, http.URI, http.URIMaxChars)
-	for _, c := range bs[start:] {
-		if c == '"' || c == '\\' {
-			raw := string(bs[start:])
-			bs = appendEscaped(bs[:start], raw)
-			break
-		}
-	}
+	bs = escapeURIInPlace(AppendSanitizedURI(bs, http.URI, http.URIMaxChars), start)
 	bs = append(bs, '"')
 	if http.UserAgent != "" {
 		bs = append(bs, `,"user_agent":`...)

@@ -76,12 +76,32 @@ func AppendSanitizedURI(b []byte, raw string, maxChars int) []byte {
 		}
 		c := raw[i]
 		if c >= 0x20 && c < 0x7f {
-			if i < lowerEnd && 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
+			if i < lowerEnd {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b = append(b, c)
+				left--
+				i++
+				continue
 			}
-			b = append(b, c)
-			left--
-			i++
+			// Copy the run of printable ASCII up to the next position
+			// that needs attention (the password, the inserted '/') or
+			// the limit, in one append.
+			limit := min(len(raw), i+left)
+			if passStart > i {
+				limit = min(limit, passStart)
+			}
+			if slashAt > i {
+				limit = min(limit, slashAt)
+			}
+			end := i + 1
+			for end < limit && raw[end] >= 0x20 && raw[end] < 0x7f {
+				end++
+			}
+			b = append(b, raw[i:end]...)
+			left -= end - i
+			i = end
 			continue
 		}
 		if c >= utf8.RuneSelf {

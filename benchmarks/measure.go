@@ -31,6 +31,7 @@ func cpuNow() time.Duration {
 type prepared struct {
 	setup, run func(int)
 	n          int
+	gc         bool
 }
 
 // Interleave measures approaches round by round: in each round every
@@ -44,7 +45,7 @@ func Interleave(f Family, approaches []Approach, rounds int, window time.Duratio
 	res := make([]Result, len(approaches))
 	for i, a := range approaches {
 		setup, run := a.Make(rec, io.Discard, RealClock)
-		ps[i] = prepared{setup: setup, run: run, n: calibrate(setup, run, window)}
+		ps[i] = prepared{setup: setup, run: run, n: calibrate(setup, run, window), gc: a.Setup}
 		res[i] = Result{Name: a.Name}
 		res[i].AllocsPerOp, res[i].BytesPerOp = allocs(setup, run, ps[i].n)
 	}
@@ -56,6 +57,9 @@ func Interleave(f Family, approaches []Approach, rounds int, window time.Duratio
 			i := (k + r) % len(approaches)
 			p := ps[i]
 			p.setup(p.n)
+			if p.gc {
+				runtime.GC()
+			}
 			t0 := cpuNow()
 			p.run(p.n)
 			cur[i] = float64(cpuNow()-t0) / float64(p.n)
