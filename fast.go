@@ -190,7 +190,10 @@ func fastUpstream(bs []byte, u string) ([]byte, bool) {
 	if i <= 0 || u[i] != ':' || i == len(u)-1 || u[i+1] == '0' || len(u)-1-i > 5 {
 		return bs, false
 	}
-	port, _ := strconv.Atoi(u[i+1:])
+	port := 0
+	for _, c := range []byte(u[i+1:]) {
+		port = port*10 + int(c-'0')
+	}
 	if port > 65535 {
 		return bs, false
 	}
