@@ -32,17 +32,20 @@ var ErrIdle = errors.New("tasklog: idle timeout")
 // reason a finished record should carry:
 //
 //   - nil: [ReasonFinished], for a completed layer-7 task;
-//   - context.Canceled or context.DeadlineExceeded (the server's context,
-//     canceled at shutdown): [ReasonCanceledAsServerQuit];
+//   - context.Canceled (the server's context, canceled at shutdown, a
+//     dial included): [ReasonCanceledAsServerQuit]; a deadline is not a
+//     cancellation but a timeout (below);
 //   - [ErrIdle]: [ReasonIdle];
 //   - *net.DNSError: [ReasonUpstreamNotResolved];
-//   - a failed dial (a *net.OpError with Op "dial"), refused or timed out:
+//   - a failed dial (a *net.OpError with Op "dial"), refused or timed out
+//     (the dialer's timeout or its context's deadline):
 //     [ReasonUpstreamNotConnected];
 //   - TLS failures (certificate, alert, record header errors) on the
 //     upstream: [ReasonUpstreamTLSHandshakeFailed], or
 //     [ReasonUpstreamTLSHandshakeTimeout] for a timeout with SideUpstreamTLS;
-//   - timeouts and expired deadlines: [ReasonClientAppTimeout] or
-//     [ReasonUpstreamAppTimeout];
+//   - timeouts and expired deadlines (connection deadlines,
+//     context.DeadlineExceeded, net/http's response-header timeout):
+//     [ReasonClientAppTimeout] or [ReasonUpstreamAppTimeout];
 //   - io.EOF, io.ErrUnexpectedEOF and net.ErrClosed: [ReasonClosedByClient]
 //     or [ReasonClosedByUpstream];
 //   - other failed reads and writes (ECONNRESET, EPIPE, ...): on the client
@@ -70,7 +73,11 @@ func reasonFor(err error, side Side, op ioOp) Reason {
 	if errors.Is(err, ErrIdle) {
 		return ReasonIdle
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	// Only a cancellation is the server's own doing. A deadline is a
+	// timeout of one side, whoever set it: net's dial and read timeouts
+	// and net/http's response-header timeout all match
+	// context.DeadlineExceeded through their Is methods.
+	if errors.Is(err, context.Canceled) {
 		return ReasonCanceledAsServerQuit
 	}
 	var dnsErr *net.DNSError
@@ -82,7 +89,7 @@ func reasonFor(err error, side Side, op ioOp) Reason {
 	if isOp && opErr.Op == "dial" {
 		return ReasonUpstreamNotConnected
 	}
-	timeout := errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err)
+	timeout := errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
 	if side == SideUpstreamTLS || (side == SideUpstream && isTLSError(err)) {
 		if timeout {
 			return ReasonUpstreamTLSHandshakeTimeout

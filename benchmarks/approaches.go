@@ -28,9 +28,7 @@ func zapJSONLogger() *zap.Logger {
 	return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(tasklog.EncoderConfig()), discard, zap.InfoLevel))
 }
 
-func slogLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
 
-func zerologLogger() zerolog.Logger { return zerolog.New(io.Discard).With().Timestamp().Logger() }
 
 // Floor: the same line appended by hand, no logger: constant keys, values
 // formatted in place with the fastest appenders there are.
