@@ -28,8 +28,6 @@ func zapJSONLogger() *zap.Logger {
 	return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(tasklog.EncoderConfig()), discard, zap.InfoLevel))
 }
 
-
-
 // Floor: the same line appended by hand, no logger: constant keys, values
 // formatted in place with the fastest appenders there are.
 
