@@ -20,6 +20,7 @@ type Server struct {
 	created   bool
 	connected bool
 	periodic  time.Duration
+	sched     *periodic // the Periodic records' schedule; nil when off
 	filter    func(*TaskLog) bool
 
 	mu   sync.Mutex
@@ -54,6 +55,9 @@ const MinPeriodic = 100 * time.Millisecond
 // WithPeriodic makes each task write a Periodic record, with its live
 // counters, every interval while it runs. Zero or negative turns it off,
 // the default; a positive interval below [MinPeriodic] is raised to it.
+// One goroutine per server writes them, spreading the tasks over the
+// period so that their records do not all come at once; it runs only while
+// tasks are open.
 func WithPeriodic(interval time.Duration) ServerOption {
 	switch {
 	case interval <= 0:
@@ -91,6 +95,9 @@ func NewServer(typ ServerType, name string, logger *zap.Logger, opts ...ServerOp
 	s.open.prev, s.open.next = &s.open, &s.open
 	for _, opt := range opts {
 		opt(s)
+	}
+	if s.periodic > 0 {
+		s.sched = newPeriodic(s.periodic)
 	}
 	return s
 }

@@ -52,7 +52,9 @@ type Task struct {
 	rec      TaskLog     // guarded by mu; frozen once done
 	done     bool        // guarded by mu; Finish has run
 	shutDown bool        // guarded by mu; a shutdown record was asked for
-	timer    *time.Timer // guarded by mu; the periodic records
+	// slot and slotIdx place the task in its server's periodic schedule;
+	// guarded by the schedule's lock. slot is -1 when unscheduled.
+	slot, slotIdx int
 	field    [1]zap.Field
 	msg      [160]byte // room for a finished message, never reused
 
@@ -77,7 +79,7 @@ type Task struct {
 // [Server.FinishAll] and [Server.OpenTasks].
 func (s *Server) NewTask(waitStart time.Time, user string, detail Detail) *Task {
 	now := time.Now()
-	t := &Task{srv: s, created: now}
+	t := &Task{srv: s, created: now, slot: -1}
 	t.rec = TaskLog{
 		ServerType: s.typ,
 		ServerName: s.name,
@@ -103,12 +105,8 @@ func (s *Server) NewTask(waitStart time.Time, user string, detail Detail) *Task 
 	if s.created {
 		t.writeSnapshot(EventCreated)
 	}
-	if s.periodic > 0 && t.log {
-		t.mu.Lock()
-		if !t.done {
-			t.timer = time.AfterFunc(s.periodic, t.tick)
-		}
-		t.mu.Unlock()
+	if s.sched != nil && t.log {
+		s.sched.add(t)
 	}
 	return t
 }
@@ -223,6 +221,9 @@ func (t *Task) Finish(reason Reason, err error) bool {
 	if !t.freeze(reason) {
 		return false
 	}
+	if t.srv.sched != nil {
+		t.srv.sched.remove(t)
+	}
 	defer t.srv.untrack(t)
 	if t.log {
 		// The record is frozen: it can be written without the lock, in
@@ -241,9 +242,6 @@ func (t *Task) freeze(reason Reason) bool {
 		return false
 	}
 	t.done = true
-	if t.timer != nil {
-		t.timer.Stop()
-	}
 	t.rec.Reason = reason
 	t.prepare(EventFinished)
 	return true
@@ -267,16 +265,11 @@ func (t *Task) message(reason Reason, err error) string {
 	return unsafe.String(&t.msg[0], n)
 }
 
-// tick writes a Periodic record and re-arms the timer.
+// tick writes a Periodic record; the server's schedule calls it.
 func (t *Task) tick() {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	t.writeSnapshot(EventPeriodic)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.done {
-		t.timer.Reset(t.srv.periodic)
-	}
 }
 
 // prepare brings the record up to date for an ev record. t.mu is held.
