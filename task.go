@@ -49,14 +49,14 @@ type Task struct {
 	wmu sync.Mutex
 
 	mu       sync.Mutex
-	rec      TaskLog     // guarded by mu; frozen once done
-	done     bool        // guarded by mu; Finish has run
-	shutDown bool        // guarded by mu; a shutdown record was asked for
+	rec      TaskLog // guarded by mu; frozen once done
+	done     bool    // guarded by mu; Finish has run
+	shutDown bool    // guarded by mu; a shutdown record was asked for
 	// slot and slotIdx place the task in its server's periodic schedule;
 	// guarded by the schedule's lock. slot is -1 when unscheduled.
 	slot, slotIdx int
-	field    [1]zap.Field
-	msg      [160]byte // room for a finished message, never reused
+	field         [1]zap.Field
+	msg           [160]byte // room for a finished message, never reused
 
 	prev, next *Task // the server's ring of open tasks; guarded by srv.mu
 }
