@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -39,6 +40,14 @@ type Config struct {
 	// UpstreamTLS is the client TLS configuration for https:// requests
 	// forwarded as absolute URIs; nil uses the system roots.
 	UpstreamTLS *tls.Config
+	// MaxHeaderBytes bounds a request's line and headers (default 1 MiB,
+	// as net/http); a longer one gets 431 and the connection is closed.
+	MaxHeaderBytes int
+	// HeaderTimeout bounds reading a request's line and headers once its
+	// first byte came (default 10s; 408 when it runs out); IdleTimeout
+	// bounds the wait for the next request on a kept-alive connection
+	// (default 60s; the connection is closed).
+	HeaderTimeout, IdleTimeout time.Duration
 }
 
 // Proxy is an HTTP proxy whose tasks write g3 task records.
@@ -56,6 +65,15 @@ func New(cfg Config) *Proxy {
 	}
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 5 * time.Second
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 1 << 20
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
 	}
 	opts := []tasklog.ServerOption{tasklog.WithPeriodic(cfg.Periodic)}
 	if cfg.Created {
@@ -83,9 +101,11 @@ func (p *Proxy) Shutdown() { p.group.Shutdown() }
 
 func (p *Proxy) serveConn(raw net.Conn, accepted time.Time) {
 	// One client connection serves a sequence of tasks: a SwitchConn counts
-	// its bytes into the current one.
+	// its bytes into the current one. The LimitedReader bounds what a
+	// request's line and headers may take.
 	cc := tasklog.NewClientSwitchConn(raw)
-	br := bufio.NewReader(cc)
+	lr := &io.LimitedReader{R: cc, N: math.MaxInt64}
+	br := bufio.NewReader(lr)
 	serverAddr, clientAddr := addrPort(raw.LocalAddr()), addrPort(raw.RemoteAddr())
 	// The remote connection is kept for the next request of this client
 	// only, as g3 does.
@@ -93,9 +113,31 @@ func (p *Proxy) serveConn(raw net.Conn, accepted time.Time) {
 	defer up.close()
 	waitStart := accepted
 	for {
+		// Wait for the next request, then give its head a time and size
+		// limit of its own.
+		raw.SetReadDeadline(time.Now().Add(p.cfg.IdleTimeout))
+		if _, err := br.Peek(1); err != nil {
+			return // the client hung up or stayed idle between requests: no task
+		}
+		raw.SetReadDeadline(time.Now().Add(p.cfg.HeaderTimeout))
+		lr.N = int64(p.cfg.MaxHeaderBytes)
 		req, err := http.ReadRequest(br)
-		if err != nil {
-			return // EOF between requests, or not HTTP: no task
+		tooLarge := lr.N <= 0
+		lr.N = math.MaxInt64
+		raw.SetReadDeadline(time.Time{})
+		switch {
+		case err != nil && tooLarge:
+			replyClose(cc, http.StatusRequestHeaderFieldsTooLarge)
+			return
+		case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
+			replyClose(cc, http.StatusRequestTimeout)
+			return
+		case err != nil:
+			replyClose(cc, http.StatusBadRequest)
+			return
+		case req.ProtoMajor != 1:
+			replyClose(cc, http.StatusHTTPVersionNotSupported)
+			return
 		}
 		hdrDone := time.Now()
 		user, ok := p.authenticate(req)
@@ -106,6 +148,10 @@ func (p *Proxy) serveConn(raw net.Conn, accepted time.Time) {
 			return
 		}
 		if req.Method == http.MethodConnect {
+			if !validTarget(hostPort(req.Host, "443")) {
+				replyClose(cc, http.StatusBadRequest) // CONNECT :9001 would dial this host
+				return
+			}
 			p.tunnel(raw, br, req, waitStart, user, serverAddr, clientAddr)
 			return
 		}
@@ -115,6 +161,23 @@ func (p *Proxy) serveConn(raw net.Conn, accepted time.Time) {
 		}
 		waitStart = time.Now() // the next request on a kept-alive connection
 	}
+}
+
+// replyClose answers a request that makes no task and closes.
+func replyClose(w io.Writer, status int) {
+	fmt.Fprintf(w, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", status, http.StatusText(status))
+}
+
+// validTarget reports whether hostport names a host and a port from 1 to
+// 65535: anything else would dial this host or fail in a way the client
+// caused.
+func validTarget(hostport string) bool {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil || host == "" {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n > 0 && n <= 65535
 }
 
 func (p *Proxy) authenticate(req *http.Request) (string, bool) {
@@ -293,7 +356,7 @@ func (p *Proxy) forward(cc *tasklog.SwitchConn, br *bufio.Reader, req *http.Requ
 		task.Finish(reason, err)
 	}()
 
-	if !req.URL.IsAbs() || (scheme != "http" && scheme != "https") {
+	if !req.URL.IsAbs() || (scheme != "http" && scheme != "https") || !validTarget(hostport) {
 		reply(cc, http.StatusBadRequest, task)
 		reason = tasklog.ReasonInvalidClientProtocol
 		return false

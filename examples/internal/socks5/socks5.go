@@ -191,6 +191,10 @@ func readAddr(r io.Reader, atyp byte) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if name == "" {
+			// An empty domain would dial this host itself.
+			return "", errProtocol
+		}
 		host = name
 	default:
 		return "", errProtocol

@@ -272,3 +272,29 @@ func TestShutdownWithOpenAssociation(t *testing.T) {
 	// server's goroutines.
 	testutil.WaitGoroutines(t, before)
 }
+
+// A zero-length domain is refused, without dialing this host and without
+// a task.
+func TestZeroLengthDomainIsRefused(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	s := New(Config{Logger: zap.New(core)})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go s.Serve(ln)
+	defer s.Shutdown()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	greet(t, c, "", "")
+	c.Write([]byte{5, cmdConnect, 0, atypDomain, 0, 0x23, 0x29}) // "" port 9001
+	rep := make([]byte, 2)
+	if _, err := io.ReadFull(c, rep); err == nil && rep[1] == repSucceeded {
+		t.Fatalf("a zero-length domain was accepted")
+	}
+	time.Sleep(50 * time.Millisecond)
+	if logs.Len() != 0 || s.Server().OpenTasks() != 0 {
+		t.Errorf("%d records, %d open tasks; want none", logs.Len(), s.Server().OpenTasks())
+	}
+}
