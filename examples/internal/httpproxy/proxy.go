@@ -48,6 +48,12 @@ type Config struct {
 	// bounds the wait for the next request on a kept-alive connection
 	// (default 60s; the connection is closed).
 	HeaderTimeout, IdleTimeout time.Duration
+	// Resolver looks up upstream names; nil is the system's. Tests point
+	// one at a DNS server of their own on loopback.
+	Resolver *net.Resolver
+	// ResponseTimeout bounds the wait for an origin's response header
+	// (default 30s; 504 and UpstreamAppTimeout when it runs out).
+	ResponseTimeout time.Duration
 }
 
 // Proxy is an HTTP proxy whose tasks write g3 task records.
@@ -74,6 +80,9 @@ func New(cfg Config) *Proxy {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 60 * time.Second
+	}
+	if cfg.ResponseTimeout <= 0 {
+		cfg.ResponseTimeout = 30 * time.Second
 	}
 	opts := []tasklog.ServerOption{tasklog.WithPeriodic(cfg.Periodic)}
 	if cfg.Created {
@@ -209,7 +218,7 @@ func (p *Proxy) tunnel(cc net.Conn, br *bufio.Reader, req *http.Request, waitSta
 
 	task.SetStage(tasklog.StageConnecting)
 	dialStart := time.Now()
-	d := net.Dialer{Timeout: p.cfg.DialTimeout}
+	d := net.Dialer{Timeout: p.cfg.DialTimeout, Resolver: p.cfg.Resolver}
 	remote, dialErr := d.DialContext(p.ctx, "tcp", detail.Upstream)
 	spend := time.Since(dialStart)
 	task.Update(func(r *tasklog.TaskLog) {
@@ -274,7 +283,7 @@ func (p *Proxy) connect(task *tasklog.Task, u *upstreamConn, scheme, hostport st
 		return true, nil
 	}
 	u.close()
-	d := net.Dialer{Timeout: p.cfg.DialTimeout}
+	d := net.Dialer{Timeout: p.cfg.DialTimeout, Resolver: p.cfg.Resolver}
 	start := time.Now()
 	raw, err := d.DialContext(p.ctx, "tcp", hostport)
 	spend := time.Since(start)
@@ -387,7 +396,7 @@ func (p *Proxy) forward(cc *tasklog.SwitchConn, br *bufio.Reader, req *http.Requ
 		reason, err = ioReasonSides(werr, tasklog.SideUpstream, tasklog.SideClient), werr
 		return false
 	}
-	up.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	up.conn.SetReadDeadline(time.Now().Add(p.cfg.ResponseTimeout))
 	resp, rerr := http.ReadResponse(up.br, out)
 	up.conn.SetReadDeadline(time.Time{})
 	if rerr != nil {
