@@ -3,6 +3,7 @@ package tasklog
 import (
 	"errors"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -174,24 +175,36 @@ func TestFinishAllNeverBeforeCreated(t *testing.T) {
 	logger, logs := observed()
 	srv := NewServer(ServerTypeHTTPProxy, "http", logger, WithCreatedRecords())
 	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				srv.FinishAll(ReasonCanceledAsServerQuit, nil)
+	var wg sync.WaitGroup
+	for k := 0; k < 2; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					srv.FinishAll(ReasonCanceledAsServerQuit, nil)
+				}
 			}
-		}
-	}()
-	for i := 0; i < 2000; i++ {
-		task := srv.NewTask(time.Time{}, "", tcpDetail())
-		defer task.Finish(ReasonFinished, nil)
+		}()
 	}
+	const n = 20000
+	var made sync.WaitGroup
+	for g := 0; g < 2; g++ {
+		made.Add(1)
+		go func() {
+			defer made.Done()
+			for i := 0; i < n/2; i++ {
+				srv.NewTask(time.Time{}, "", tcpDetail())
+				runtime.Gosched()
+			}
+		}()
+	}
+	made.Wait()
 	close(stop)
-	<-done
+	wg.Wait()
 	srv.FinishAll(ReasonCanceledAsServerQuit, nil)
 	seen := map[any]string{}
 	for _, e := range logs.All() {
@@ -204,7 +217,7 @@ func TestFinishAllNeverBeforeCreated(t *testing.T) {
 		}
 		seen[id] = ev
 	}
-	if len(seen) != 2000 {
-		t.Errorf("%d tasks logged, want 2000", len(seen))
+	if len(seen) != n {
+		t.Errorf("%d tasks logged, want %d", len(seen), n)
 	}
 }

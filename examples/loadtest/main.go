@@ -305,33 +305,48 @@ type sizes struct{ up, down int }
 func loadTunnels(c config, r *report, target string) {
 	p, addr, rec := startProxy(httpproxy.Config{})
 	defer p.Shutdown()
-	want := make(map[string]sizes)
-	var mu sync.Mutex
 	var moved atomic.Int64
 	start := time.Now()
 	errs := parallel(c.tunnels, c.concurrency, func(i int) error {
-		s := sizes{8 + (i*7919)%65536, (i * 104729) % 131072}
-		local, err := tunnel(addr, target, s.up, s.down)
-		if err != nil {
+		s := tunnelSizes(i)
+		if _, err := tunnel(addr, target, s.up, s.down); err != nil {
 			return err
 		}
 		moved.Add(int64(s.up + s.down))
-		mu.Lock()
-		want[local] = s
-		mu.Unlock()
 		return nil
 	})
 	took := time.Since(start)
 	r.row("Load", "CONNECT tunnels", fmt.Sprintf("%d at concurrency %d in %v: %.0f tunnels/s, %.0f MB/s relayed",
 		c.tunnels, c.concurrency, took.Round(time.Millisecond), float64(c.tunnels)/took.Seconds(), float64(moved.Load())/took.Seconds()/1e6))
 	r.check("Load", "tunnels completed", len(errs) == 0, fmt.Sprintf("%d failed: %v", len(errs), first(errs)))
-	checkRecords(r, "CONNECT", rec.finished(c.tunnels, 10*time.Second), c.tunnels, func(m map[string]any) error {
-		s, ok := want[fmt.Sprint(m["client_addr"])]
+	checkRecords(r, "CONNECT", rec.finished(c.tunnels, 10*time.Second), c.tunnels, bySize(c.tunnels, tunnelSizes))
+}
+
+// tunnelSizes gives tunnel i its bytes each way: the upload size is
+// unique to the tunnel, so a record is matched to its tunnel by it (the
+// client's port is not unique: loopback reuses ports in TIME_WAIT).
+func tunnelSizes(i int) sizes { return sizes{8 + 5*i, (i * 104729) % 131072} }
+
+// bySize checks each record against the tunnel whose upload size it
+// counted, and that no tunnel is counted twice.
+func bySize(n int, size func(int) sizes) func(map[string]any) error {
+	want := make(map[int]int, n)
+	for i := 0; i < n; i++ {
+		s := size(i)
+		want[s.up] = s.down
+	}
+	var mu sync.Mutex
+	return func(m map[string]any) error {
+		up, _ := strconv.Atoi(fmt.Sprint(m["c_rd_bytes"]))
+		mu.Lock()
+		down, ok := want[up]
+		delete(want, up)
+		mu.Unlock()
 		if !ok {
-			return fmt.Errorf("a record for an unknown client %v", m["client_addr"])
+			return fmt.Errorf("c_rd_bytes %d is no tunnel's, or a second record of one", up)
 		}
-		return exact(m, s.up, s.down, "Finished")
-	})
+		return exact(m, up, down, "Finished")
+	}
 }
 
 func exact(m map[string]any, upN, downN int, reason string) error {
@@ -490,8 +505,6 @@ func loadSOCKS(c config, r *report, target string) {
 	host, portStr, _ := net.SplitHostPort(target)
 	port, _ := strconv.Atoi(portStr)
 	ip := net.ParseIP(host).To4()
-	want := map[string]sizes{}
-	var mu sync.Mutex
 	start := time.Now()
 	errs := parallel(c.socks, c.concurrency, func(i int) error {
 		conn, err := net.Dial("tcp", ln.Addr().String())
@@ -511,7 +524,7 @@ func loadSOCKS(c config, r *report, target string) {
 		if _, err := io.ReadFull(conn, b[:10]); err != nil || b[1] != 0 {
 			return fmt.Errorf("CONNECT reply %d: %v", b[1], err)
 		}
-		sz := sizes{8 + (i*131)%30000, (i * 7) % 40000}
+		sz := socksSizes(i)
 		payload := make([]byte, sz.up)
 		binary.BigEndian.PutUint64(payload, uint64(sz.down))
 		conn.Write(payload)
@@ -520,19 +533,12 @@ func loadSOCKS(c config, r *report, target string) {
 		if err != nil || n != int64(sz.down) {
 			return fmt.Errorf("read %d bytes (%v), want %d", n, err, sz.down)
 		}
-		mu.Lock()
-		want[conn.LocalAddr().String()] = sz
-		mu.Unlock()
 		return nil
 	})
 	took := time.Since(start)
 	r.row("Load", "SOCKS5 tunnels", fmt.Sprintf("%d in %v: %.0f tunnels/s", c.socks, took.Round(time.Millisecond), float64(c.socks)/took.Seconds()))
 	r.check("Load", "SOCKS5 tunnels completed", len(errs) == 0, fmt.Sprintf("%d failed: %v", len(errs), first(errs)))
-	checkRecords(r, "SOCKS5", rec.finished(c.socks, 10*time.Second), c.socks, func(m map[string]any) error {
-		s, ok := want[fmt.Sprint(m["client_addr"])]
-		if !ok {
-			return fmt.Errorf("unknown client %v", m["client_addr"])
-		}
-		return exact(m, s.up, s.down, "Finished")
-	})
+	checkRecords(r, "SOCKS5", rec.finished(c.socks, 10*time.Second), c.socks, bySize(c.socks, socksSizes))
 }
+
+func socksSizes(i int) sizes { return sizes{8 + 3*i, (i * 7) % 40000} }
