@@ -33,6 +33,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/counting"
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
 	"github.com/proxylog/tasklog/examples/internal/socks5"
 )
@@ -395,20 +396,19 @@ func first(errs []error) error {
 }
 
 func loadForward(c config, r *report) {
-	var originRd, originWr atomic.Int64
-	oln := listen()
+	oln := &counting.Listener{Listener: listen()}
 	origin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
 		body, _ := io.ReadAll(q.Body)
 		n, _ := strconv.Atoi(q.URL.Query().Get("n"))
 		fmt.Fprintf(w, "%d:", len(body))
 		io.CopyN(w, zeros{}, int64(n))
 	})}
-	go origin.Serve(&countingListener{Listener: oln, rd: &originRd, wr: &originWr})
+	go origin.Serve(oln)
 	defer origin.Close()
 	p, addr, rec := startProxy(httpproxy.Config{})
 	defer p.Shutdown()
 
-	var clientRd, clientWr atomic.Int64
+	var clientRd, clientWr atomic.Int64 // over all the client connections
 	perConn := 10
 	conns := c.requests / 2 / perConn
 	oneShot := c.requests - conns*perConn
@@ -419,7 +419,7 @@ func loadForward(c config, r *report) {
 			if err != nil {
 				return err
 			}
-			conn := &countingConn{Conn: raw, rd: &clientRd, wr: &clientWr}
+			conn := &counting.Conn{Conn: raw, Rd: &clientRd, Wr: &clientWr}
 			defer conn.Close()
 			conn.SetDeadline(time.Now().Add(30 * time.Second))
 			br := bufio.NewReader(conn)
@@ -461,39 +461,9 @@ func loadForward(c config, r *report) {
 	origin.Close()
 	time.Sleep(100 * time.Millisecond)
 	r.check("Load", "HttpForward: counters add up to what the client and the origin saw",
-		sum[0] == clientWr.Load() && sum[1] == clientRd.Load() && sum[2] == originWr.Load() && sum[3] == originRd.Load(),
+		sum[0] == clientWr.Load() && sum[1] == clientRd.Load() && sum[2] == oln.Wr.Load() && sum[3] == oln.Rd.Load(),
 		fmt.Sprintf("records c_rd %d c_wr %d r_rd %d r_wr %d; client sent %d got %d; origin got %d sent %d",
-			sum[0], sum[1], sum[2], sum[3], clientWr.Load(), clientRd.Load(), originRd.Load(), originWr.Load()))
-}
-
-type countingListener struct {
-	net.Listener
-	rd, wr *atomic.Int64
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: c, rd: l.rd, wr: l.wr}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	rd, wr *atomic.Int64
-}
-
-func (c *countingConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	c.rd.Add(int64(n))
-	return n, err
-}
-
-func (c *countingConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	c.wr.Add(int64(n))
-	return n, err
+			sum[0], sum[1], sum[2], sum[3], clientWr.Load(), clientRd.Load(), oln.Rd.Load(), oln.Wr.Load()))
 }
 
 func loadSOCKS(c config, r *report, target string) {

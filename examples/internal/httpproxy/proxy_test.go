@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/examples/internal/counting"
 	"github.com/proxylog/tasklog/examples/internal/testutil"
 )
 
@@ -333,38 +333,6 @@ func TestRefusedConnectCountsNothing(t *testing.T) {
 	}
 }
 
-// countingListener counts every byte its connections read and write.
-type countingListener struct {
-	net.Listener
-	rd, wr, conns atomic.Int64
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.conns.Add(1)
-		c = &countingConn{Conn: c, rd: &l.rd, wr: &l.wr}
-	}
-	return c, err
-}
-
-type countingConn struct {
-	net.Conn
-	rd, wr *atomic.Int64
-}
-
-func (c *countingConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	c.rd.Add(int64(n))
-	return n, err
-}
-
-func (c *countingConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	c.wr.Add(int64(n))
-	return n, err
-}
-
 // Five requests on one kept-alive client connection are five HttpForward
 // tasks, and their byte counts add up exactly to what the client and the
 // origin saw on the wire; each request's own bytes are its task's.
@@ -373,7 +341,7 @@ func TestKeepAliveCountsExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin := &countingListener{Listener: ln}
+	origin := &counting.Listener{Listener: ln}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "%s %s got %d bytes", r.Method, r.URL.Path, len(body))
@@ -386,7 +354,7 @@ func TestKeepAliveCountsExactly(t *testing.T) {
 
 	f := start(t, Config{})
 	raw := dial(t, f.addr)
-	client := &countingConn{Conn: raw, rd: new(atomic.Int64), wr: new(atomic.Int64)}
+	client := counting.NewConn(raw)
 	br := bufio.NewReader(client)
 	base := "http://" + ln.Addr().String()
 	requests := []string{
@@ -429,23 +397,23 @@ func TestKeepAliveCountsExactly(t *testing.T) {
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for (origin.rd.Load() != sum[3] || origin.wr.Load() != sum[2]) && time.Now().Before(deadline) {
+	for (origin.Rd.Load() != sum[3] || origin.Wr.Load() != sum[2]) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	for _, c := range []struct {
 		what      string
 		got, want int64
 	}{
-		{"sum of c_rd_bytes vs what the client sent", sum[0], client.wr.Load()},
-		{"sum of c_wr_bytes vs what the client received", sum[1], client.rd.Load()},
-		{"sum of r_rd_bytes vs what the origin sent", sum[2], origin.wr.Load()},
-		{"sum of r_wr_bytes vs what the origin received", sum[3], origin.rd.Load()},
+		{"sum of c_rd_bytes vs what the client sent", sum[0], client.Wr.Load()},
+		{"sum of c_wr_bytes vs what the client received", sum[1], client.Rd.Load()},
+		{"sum of r_rd_bytes vs what the origin sent", sum[2], origin.Wr.Load()},
+		{"sum of r_wr_bytes vs what the origin received", sum[3], origin.Rd.Load()},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
 		}
 	}
-	if n := origin.conns.Load(); n != 1 {
+	if n := origin.Conns.Load(); n != 1 {
 		t.Errorf("the origin saw %d connections, want 1 (reused)", n)
 	}
 }
