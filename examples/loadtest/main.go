@@ -143,12 +143,6 @@ func (c *records) finished(n int, within time.Duration) []map[string]any {
 	}
 }
 
-func (c *records) reset() {
-	c.mu.Lock()
-	c.all, c.msgs = nil, nil
-	c.mu.Unlock()
-}
-
 func rssKB() int {
 	data, _ := os.ReadFile("/proc/self/status")
 	for _, line := range strings.Split(string(data), "\n") {
