@@ -33,9 +33,9 @@ type Options struct {
 	// Writers is how many goroutines deliver. Default 1.
 	Writers int
 	// ErrorOutput receives one line for the 1st IO error and then for
-	// every 2^ErrorSampling-th, never one per record. Default: standard
-	// error. A nil value after defaults means io.Discard is not assumed:
-	// pass zapcore.AddSync(io.Discard) to silence it.
+	// every 2^ErrorSampling-th, never one per record. Default (nil):
+	// standard error; pass zapcore.AddSync(io.Discard) to silence it. (A
+	// zapcore.Core cannot see its Logger's ErrorOutput, so it is set here.)
 	ErrorOutput zapcore.WriteSyncer
 	// ErrorSampling is g3's io_error_sampling_offset, 0 to 16. Default 10.
 	// Negative means 0 (report every error).
