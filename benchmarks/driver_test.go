@@ -55,8 +55,8 @@ func drainTCP(b *testing.B) string {
 // BenchmarkDrivers measures what one TcpConnect finished record costs the
 // goroutine that logs it, through each asynchronous driver (formatting and
 // handing over to the queue; delivery runs on the driver's own goroutine),
-// against the synchronous JSON path (tasklog's encoder writing to
-// io.Discard on the caller's goroutine). Drops, if the writer falls
+// against the synchronous JSON path (tasklog.NewCore writing to
+// io.Discard on the caller's goroutine), every one through tasklog.Log. Drops, if the writer falls
 // behind, are reported per op: a dropped record was formatted all the same.
 func BenchmarkDrivers(b *testing.B) {
 	rec := tcpRecord()
@@ -74,7 +74,7 @@ func BenchmarkDrivers(b *testing.B) {
 	}
 	approaches := []approach{
 		{"sync_json", func(*testing.B) zapcore.Core {
-			return zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.AddSync(io.Discard), zap.InfoLevel)
+			return tasklog.NewCore(tasklog.EncoderConfig(), zapcore.AddSync(io.Discard), zap.InfoLevel)
 		}},
 		{"json", func(*testing.B) zapcore.Core { return driver.NewJSON(io.Discard, opts) }},
 		{"stdout_text", func(*testing.B) zapcore.Core { return driver.NewStdout(io.Discard, opts) }},
@@ -102,9 +102,7 @@ func BenchmarkDrivers(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if ce := logger.Check(zap.InfoLevel, "closed by client"); ce != nil {
-					ce.Write(tasklog.Field(rec))
-				}
+				tasklog.Log(logger, zap.InfoLevel, "closed by client", rec)
 			}
 			b.StopTimer()
 			if c, ok := core.(*driver.Core); ok {

@@ -155,7 +155,7 @@ var _ zapcore.Core = (*Core)(nil)
 
 type queue struct {
 	name  string
-	ch    chan []byte
+	ch    chan *[]byte
 	st    stats
 	opts  Options
 	sinks []sink
@@ -175,7 +175,7 @@ type queue struct {
 
 func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) *Core {
 	opts = opts.withDefaults()
-	q := &queue{name: name, ch: make(chan []byte, opts.QueueSize), opts: opts}
+	q := &queue{name: name, ch: make(chan *[]byte, opts.QueueSize), opts: opts}
 	q.pool.New = func() any { b := make([]byte, 0, 1024); return &b }
 	for i := 0; i < opts.Writers; i++ {
 		s := newSink(q)
@@ -188,20 +188,26 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 
 func (q *queue) run(s sink) {
 	defer q.wg.Done()
-	for rec := range q.ch {
-		s.deliver(rec)
-		q.put(rec)
+	for bp := range q.ch {
+		s.deliver(*bp)
+		q.put(bp)
 		q.processed.Add(1)
 	}
 }
 
-func (q *queue) get() []byte { return (*q.pool.Get().(*[]byte))[:0] }
+// get and put recycle record buffers; the pointer travels with its
+// buffer through the queue, so recycling allocates nothing.
+func (q *queue) get() *[]byte {
+	bp := q.pool.Get().(*[]byte)
+	*bp = (*bp)[:0]
+	return bp
+}
 
-func (q *queue) put(b []byte) {
-	if cap(b) > 64<<10 {
+func (q *queue) put(bp *[]byte) {
+	if cap(*bp) > 64<<10 {
 		return
 	}
-	q.pool.Put(&b)
+	q.pool.Put(bp)
 }
 
 // report writes a sampled IO error: the first, then every 2^n-th.
@@ -240,25 +246,27 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q := c.q
 	q.st.total.Add(1)
-	buf, err := c.fmt.format(q.get(), ent, fields)
+	bp := q.get()
+	buf, err := c.fmt.format(*bp, ent, fields)
+	*bp = buf
 	if err != nil {
 		q.st.formatFailed.Add(1)
-		q.put(buf)
+		q.put(bp)
 		return fmt.Errorf("tasklog/driver %s: format: %w", q.name, err)
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	if q.closed {
 		q.st.closed.Add(1)
-		q.put(buf)
+		q.put(bp)
 		return nil
 	}
 	select {
-	case q.ch <- buf:
+	case q.ch <- bp:
 		q.enqueued.Add(1)
 	default:
 		q.st.queueFull.Add(1)
-		q.put(buf)
+		q.put(bp)
 	}
 	return nil
 }

@@ -60,30 +60,58 @@ func (f *journalFormatter) with(fields []zapcore.Field) formatter {
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	e := f.kv.collect(fields)
 	defer putKV(e)
-	b = appendJournalField(b, "PRIORITY", []byte{byte('0' + severity(ent.Level))})
-	b = appendJournalField(b, "SYSLOG_IDENTIFIER", []byte(f.ident))
-	var v []byte
+	b = append(b, "PRIORITY="...)
+	b = append(b, byte('0'+severity(ent.Level)), '\n')
+	b = appendJournalField(b, "SYSLOG_IDENTIFIER", f.ident)
 	for i := range e.pairs {
 		p := &e.pairs[i]
 		if p.kind == kindNone {
 			continue
 		}
-		key, ok := journalKey(p.key)
+		key, ok := cachedJournalKey(p.key)
 		if !ok {
 			continue
 		}
-		v, _ = p.text(v[:0])
-		b = appendJournalField(b, key, v)
+		if p.kind == kindStr {
+			b = appendJournalField(b, key, p.s)
+			continue
+		}
+		e.scratch, _ = p.text(e.scratch[:0])
+		b = appendJournalField(b, key, unsafe.String(unsafe.SliceData(e.scratch), len(e.scratch)))
 	}
-	return appendJournalField(b, "MESSAGE", []byte(ent.Message)), nil
+	return appendJournalField(b, "MESSAGE", ent.Message), nil
+}
+
+// journalKeys caches cleaned keys: a record's keys are a small fixed set
+// (a plain map: looking a string up in it allocates nothing). It stops
+// growing at a bound, for programs that log unbounded key names.
+var journalKeys = struct {
+	sync.RWMutex
+	m map[string]string // "" when the key is left out
+}{m: map[string]string{}}
+
+func cachedJournalKey(k string) (string, bool) {
+	journalKeys.RLock()
+	s, ok := journalKeys.m[k]
+	journalKeys.RUnlock()
+	if ok {
+		return s, s != ""
+	}
+	s, ok = journalKey(k)
+	journalKeys.Lock()
+	if len(journalKeys.m) < 4096 {
+		journalKeys.m[k] = s
+	}
+	journalKeys.Unlock()
+	return s, ok
 }
 
 // appendJournalField appends KEY=value\n, or the binary-safe form when the
 // value holds a newline.
-func appendJournalField(b []byte, key string, v []byte) []byte {
+func appendJournalField(b []byte, key string, v string) []byte {
 	b = append(b, key...)
-	for _, c := range v {
-		if c == '\n' {
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\n' {
 			b = append(b, '\n')
 			b = binary.LittleEndian.AppendUint64(b, uint64(len(v)))
 			b = append(b, v...)

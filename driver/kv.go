@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"go.uber.org/zap/zapcore"
 
@@ -36,9 +37,10 @@ const (
 type pair struct {
 	key  string
 	kind kind
-	s    string // kindStr
+	s    string // kindStr; a view of kvEncoder.arena once collected, when off >= 0
 	n    uint64
 	f    float64
+	off  int // kindStr: where a byte-string value starts in the arena, or -1
 }
 
 // kvEncoder is a zapcore.ObjectEncoder that keeps a record's keys and
@@ -49,19 +51,44 @@ type pair struct {
 type kvEncoder struct {
 	pairs  []pair
 	prefix string // open namespaces, "ns."
+	// arena holds the byte-string values (formatted durations, addresses,
+	// ids: a *TaskLog hands them over in a scratch buffer it reuses), so
+	// keeping them costs no allocation; scratch is the renderers' own.
+	arena, scratch []byte
+	idx, order     []int
+	vals           []textVal
 }
 
-var kvPool = sync.Pool{New: func() any { return &kvEncoder{pairs: make([]pair, 0, 48)} }}
+// textVal is a value as text: s, or once sealed a view of scratch[off:off+n].
+type textVal struct {
+	off, n int
+	s      string
+}
+
+var kvPool = sync.Pool{New: func() any {
+	return &kvEncoder{pairs: make([]pair, 0, 48), arena: make([]byte, 0, 1024), scratch: make([]byte, 0, 1024)}
+}}
 
 func getKV() *kvEncoder { return kvPool.Get().(*kvEncoder) }
 
 func putKV(e *kvEncoder) {
-	if cap(e.pairs) > 1024 {
+	if cap(e.pairs) > 1024 || cap(e.arena) > 64<<10 || cap(e.scratch) > 64<<10 {
 		return
 	}
 	clear(e.pairs)
-	e.pairs, e.prefix = e.pairs[:0], ""
+	clear(e.vals)
+	e.pairs, e.prefix, e.arena, e.scratch = e.pairs[:0], "", e.arena[:0], e.scratch[:0]
+	e.idx, e.order, e.vals = e.idx[:0], e.order[:0], e.vals[:0]
 	kvPool.Put(e)
+}
+
+// seal points the byte-string values at the arena, which no longer grows.
+func (e *kvEncoder) seal() {
+	for i := range e.pairs {
+		if p := &e.pairs[i]; p.kind == kindStr && p.off >= 0 && p.n > 0 {
+			p.s = unsafe.String(&e.arena[p.off], int(p.n))
+		}
+	}
 }
 
 // encode adds fields in order.
@@ -72,15 +99,22 @@ func (e *kvEncoder) encode(fields []zapcore.Field) {
 }
 
 func (e *kvEncoder) add(p pair) {
-	p.key = e.prefix + p.key
+	if e.prefix != "" {
+		p.key = e.prefix + p.key
+	}
 	e.pairs = append(e.pairs, p)
 }
 
-func (e *kvEncoder) AddNone(key string) { e.add(pair{key: key, kind: kindNone}) }
+func (e *kvEncoder) AddNone(key string) { e.add(pair{key: key, kind: kindNone, off: -1}) }
 
-func (e *kvEncoder) AddString(key, v string) { e.add(pair{key: key, kind: kindStr, s: v}) }
+func (e *kvEncoder) AddString(key, v string) { e.add(pair{key: key, kind: kindStr, s: v, off: -1}) }
 
-func (e *kvEncoder) AddByteString(key string, v []byte) { e.AddString(key, string(v)) }
+// AddByteString keeps v in the arena: the caller may reuse it.
+func (e *kvEncoder) AddByteString(key string, v []byte) {
+	off := len(e.arena)
+	e.arena = append(e.arena, v...)
+	e.add(pair{key: key, kind: kindStr, off: off, n: uint64(len(v))})
+}
 
 func (e *kvEncoder) AddBinary(key string, v []byte) {
 	e.AddString(key, base64.StdEncoding.EncodeToString(v))
@@ -183,6 +217,7 @@ func (f kvFormatter) collect(fields []zapcore.Field) *kvEncoder {
 	e := getKV()
 	e.encode(f.ctx)
 	e.encode(fields)
+	e.seal()
 	return e
 }
 

@@ -2,9 +2,10 @@ package driver
 
 import (
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"go.uber.org/zap/zapcore"
 
@@ -39,30 +40,45 @@ func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 	b = ent.Time.Local().AppendFormat(b, "Jan 02 15:04:05.000")
 	b = append(b, ' ')
 	b = append(b, slogLevel(ent.Level)...)
-	// g3 sorts the (key, value) pairs.
-	idx := make([]int, 0, len(e.pairs))
+	// g3 sorts the (key, value) pairs. Numbers are rendered once into the
+	// scratch buffer (vals holds where), then viewed as strings; idx
+	// orders the pairs. None of it allocates once the pools are warm.
+	e.idx, e.vals = e.idx[:0], e.vals[:0]
 	for i := range e.pairs {
-		if e.pairs[i].kind != kindNone {
-			idx = append(idx, i)
+		p := &e.pairs[i]
+		if p.kind == kindNone {
+			continue
+		}
+		if p.kind == kindStr {
+			e.vals = append(e.vals, textVal{off: -1, s: p.s})
+		} else {
+			off := len(e.scratch)
+			e.scratch, _ = p.text(e.scratch)
+			e.vals = append(e.vals, textVal{off: off, n: len(e.scratch) - off})
+		}
+		e.idx = append(e.idx, i)
+	}
+	for j := range e.vals {
+		if v := &e.vals[j]; v.off >= 0 {
+			v.s = unsafe.String(&e.scratch[v.off], v.n)
 		}
 	}
-	vals := make([]string, len(e.pairs))
-	for _, i := range idx {
-		v, _ := e.pairs[i].text(nil)
-		vals[i] = string(v)
+	order := e.order[:0]
+	for j := range e.idx {
+		order = append(order, j)
 	}
-	sort.SliceStable(idx, func(a, c int) bool {
-		pa, pc := &e.pairs[idx[a]], &e.pairs[idx[c]]
-		if pa.key != pc.key {
-			return pa.key < pc.key
+	slices.SortFunc(order, func(a, c int) int {
+		if r := strings.Compare(e.pairs[e.idx[a]].key, e.pairs[e.idx[c]].key); r != 0 {
+			return r
 		}
-		return vals[idx[a]] < vals[idx[c]]
+		return strings.Compare(e.vals[a].s, e.vals[c].s)
 	})
-	for _, i := range idx {
+	e.order = order
+	for _, j := range order {
 		b = append(b, ' ')
-		b = append(b, e.pairs[i].key...)
+		b = append(b, e.pairs[e.idx[j]].key...)
 		b = append(b, ':', ' ')
-		b = append(b, vals[i]...)
+		b = append(b, e.vals[j].s...)
 		b = append(b, ',')
 	}
 	b = append(b, ' ')
