@@ -15,6 +15,7 @@ import (
 
 	"github.com/proxylog/tasklog/driver"
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
+	"github.com/proxylog/tasklog/examples/internal/socks5"
 )
 
 // connectOnly sends a CONNECT and returns the connection and the status.
@@ -83,6 +84,40 @@ func faults(r *report, upstream string, resolver *net.Resolver) {
 		}
 		return err
 	})
+
+	// The SOCKS5 server resolves through the same loopback DNS server.
+	{
+		rec := &records{}
+		s := socks5.New(socks5.Config{Logger: zap.New(rec), Resolver: resolver})
+		ln := listen()
+		go s.Serve(ln)
+		c, err := net.Dial("tcp", ln.Addr().String())
+		var rep byte = 0xff
+		if err == nil {
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			c.Write([]byte{5, 1, 0})
+			var b [10]byte
+			io.ReadFull(c, b[:2])
+			name := "no-such-host.test"
+			req := append([]byte{5, 1, 0, 3, byte(len(name))}, name...)
+			c.Write(append(req, 0, 80))
+			if _, err := io.ReadFull(c, b[:2]); err == nil {
+				rep = b[1]
+			}
+			c.Close()
+		}
+		recs := rec.finished(1, 5*time.Second)
+		s.Shutdown()
+		got := "no record"
+		if len(recs) == 1 {
+			got = fmt.Sprint(recs[0]["reason"])
+		}
+		r.check("Faults", "SOCKS5 DNS failure (the same resolver)", got == "UpstreamNotResolved" && rep == 4,
+			fmt.Sprintf("reason %s, reply %d; want UpstreamNotResolved, 4 (host unreachable)", got, rep))
+		if got == "UpstreamNotResolved" && rep == 4 {
+			r.rows[len(r.rows)-1][2] = "UpstreamNotResolved (reply: host unreachable)"
+		}
+	}
 
 	resetter := listen()
 	defer resetter.Close()

@@ -33,6 +33,9 @@ type Config struct {
 	Idle        time.Duration     // end idle tasks after this long; 0 for never
 	DialTimeout time.Duration     // 5s when zero
 	Users       map[string]string // username/password users; nil allows no authentication
+	// Resolver looks up the names of CONNECT targets and UDP destinations;
+	// nil is the system's. Tests point one at a DNS server of their own.
+	Resolver *net.Resolver
 }
 
 // Server is a SOCKS5 server whose tasks write g3 task records.
@@ -237,7 +240,7 @@ func (s *Server) connect(c net.Conn, accepted time.Time, user, target string) {
 	defer func() { task.Finish(reason, err) }()
 	task.SetStage(tasklog.StageConnecting)
 	start := time.Now()
-	d := net.Dialer{Timeout: s.cfg.DialTimeout}
+	d := net.Dialer{Timeout: s.cfg.DialTimeout, Resolver: s.cfg.Resolver}
 	remote, dialErr := d.DialContext(s.ctx, "tcp", target)
 	spend := time.Since(start)
 	task.Update(func(r *tasklog.TaskLog) {
@@ -335,11 +338,11 @@ func (s *Server) associate(c net.Conn, accepted time.Time, user string) {
 					d.UDPClientAddr, d.InitialPeer = netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), dst
 				})
 			}
-			ua, rerr := net.ResolveUDPAddr("udp", dst)
+			to, rerr := s.resolveUDP(dst)
 			if rerr != nil {
-				continue
+				continue // an unresolvable destination: the datagram is dropped
 			}
-			rem.WriteToUDPAddrPort(payload, ua.AddrPort())
+			rem.WriteToUDPAddrPort(payload, to)
 		}
 	}()
 	// remote -> client
@@ -420,4 +423,31 @@ func addrPort(a net.Addr) netip.AddrPort {
 		ap, _ = netip.ParseAddrPort(a.String())
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// resolveUDP turns a UDP destination host:port into an address, through
+// the configured resolver for a name.
+func (s *Server) resolveUDP(dst string) (netip.AddrPort, error) {
+	host, portStr, err := net.SplitHostPort(dst)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(ip, uint16(port)), nil
+	}
+	r := s.cfg.Resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
+	defer cancel()
+	ips, err := r.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return netip.AddrPortFrom(ips[0].Unmap(), uint16(port)), nil
 }
