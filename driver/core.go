@@ -4,7 +4,6 @@ import (
 	"errors"
 	"expvar"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -344,6 +343,3 @@ func (c *Core) Stats() Stats { return c.q.st.snapshot() }
 func (c *Core) Publish(name string) {
 	expvar.Publish(name, expvar.Func(func() any { return c.Stats() }))
 }
-
-// discardErrors is an ErrorOutput that drops everything.
-var discardErrors = zapcore.AddSync(io.Discard)

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"io"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -93,3 +94,6 @@ func noLeak(t *testing.T) {
 func listenAt(path string) (*net.UnixConn, error) {
 	return net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 }
+
+// discardErrors is an ErrorOutput that drops everything.
+var discardErrors = zapcore.AddSync(io.Discard)

@@ -129,8 +129,7 @@ func NewSyslog(cfg SyslogConfig, opts Options) (*Core, error) {
 	if cfg.CEE {
 		f.json = newCEEBody(cfg.AppendReportTS)
 	}
-	name := "syslog"
-	return newCore(name, f, opts, func(q *queue) sink { return &datagramSink{cfg: cfg, q: q} }), nil
+	return newCore("syslog", f, opts, func(q *queue) sink { return &datagramSink{cfg: cfg, q: q} }), nil
 }
 
 type syslogFormatter struct {
