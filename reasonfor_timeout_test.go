@@ -28,6 +28,19 @@ func TestReasonForTimeoutsAreNotServerQuit(t *testing.T) {
 			defer c.Close()
 		}
 	}()
+	// readSilent reads from the silent peer under a short deadline: the
+	// same error is the origin's timeout on one side, the client's on the
+	// other.
+	readSilent := func() error {
+		c, err := net.Dial("tcp", silent.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
+		_, err = c.Read(make([]byte, 1))
+		return err
+	}
 	tests := []struct {
 		name string
 		side Side
@@ -51,32 +64,14 @@ func TestReasonForTimeoutsAreNotServerQuit(t *testing.T) {
 			_, err := (&net.Dialer{}).DialContext(ctx, "tcp", silent.Addr().String())
 			return err
 		}},
-		{"origin silent (read deadline)", SideUpstream, ReasonUpstreamAppTimeout, func() error {
-			c, err := net.Dial("tcp", silent.Addr().String())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			c.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
-			_, err = c.Read(make([]byte, 1))
-			return err
-		}},
+		{"origin silent (read deadline)", SideUpstream, ReasonUpstreamAppTimeout, readSilent},
 		{"origin silent (net/http response-header timeout)", SideUpstream, ReasonUpstreamAppTimeout, func() error {
 			tr := &http.Transport{ResponseHeaderTimeout: 10 * time.Millisecond}
 			defer tr.CloseIdleConnections()
 			_, err := (&http.Client{Transport: tr}).Get("http://" + silent.Addr().String() + "/")
 			return err
 		}},
-		{"client silent (read deadline)", SideClient, ReasonClientAppTimeout, func() error {
-			c, err := net.Dial("tcp", silent.Addr().String())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			c.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
-			_, err = c.Read(make([]byte, 1))
-			return err
-		}},
+		{"client silent (read deadline)", SideClient, ReasonClientAppTimeout, readSilent},
 	}
 	for _, tt := range tests {
 		for i := 0; i < 20; i++ {
