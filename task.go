@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/google/uuid"
-	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -55,7 +54,6 @@ type Task struct {
 	// slot and slotIdx place the task in its server's periodic schedule;
 	// guarded by the schedule's lock. slot is -1 when unscheduled.
 	slot, slotIdx int
-	field         [1]zap.Field
 	msg           [160]byte // room for a finished message, never reused
 
 	prev, next *Task // the server's ring of open tasks; guarded by srv.mu
@@ -228,7 +226,7 @@ func (t *Task) Finish(reason Reason, err error) bool {
 	if t.log {
 		// The record is frozen: it can be written without the lock, in
 		// place, without a copy.
-		t.write(&t.rec, t.message(reason, err), true)
+		t.write(&t.rec, t.message(reason, err))
 	}
 	return true
 }
@@ -298,22 +296,13 @@ func (t *Task) writeSnapshot(ev Event) {
 	snap := t.rec
 	snap.Detail = cloneDetail(t.rec.Detail)
 	t.mu.Unlock()
-	t.write(&snap, "", false)
+	t.write(&snap, "")
 }
 
-// write hands rec to the logger. t.wmu is held, t.mu is not. The finished
-// record goes through the Task's own field slot, so it allocates nothing.
-func (t *Task) write(rec *TaskLog, msg string, finished bool) {
-	ce := t.srv.logger.Check(zapcore.InfoLevel, msg)
-	if ce == nil {
-		return
-	}
-	if finished {
-		t.field[0] = Field(rec)
-		ce.Write(t.field[:]...)
-		return
-	}
-	ce.Write(Field(rec))
+// write hands rec to the logger through [Log], whose pooled field slot
+// keeps the write free of allocation. t.wmu is held, t.mu is not.
+func (t *Task) write(rec *TaskLog, msg string) {
+	Log(t.srv.logger, zapcore.InfoLevel, msg, rec)
 }
 
 // cloneDetail returns a copy of d; a Detail of an unknown type is shared.
@@ -348,37 +337,10 @@ func cloneDetail(d Detail) Detail {
 	return d
 }
 
-// copyCounters copies the atomic counters into the record's Detail.
-func (t *Task) copyCounters() {
-	c := &t.Counters
-	switch d := t.rec.Detail.(type) {
-	case *TCPConnect:
-		if d != nil {
-			c.copyTCP(d)
-		}
-	case *HTTPForward:
-		if d != nil {
-			c.copyTCP(&d.TCPConnect)
-		}
-	case *FTPOverHTTP:
-		if d != nil {
-			d.ClientReadBytes, d.ClientWriteBytes = c.ClientReadBytes.Load(), c.ClientWriteBytes.Load()
-		}
-	case *UDPAssociate:
-		if d != nil {
-			c.copyUDP(&d.UDPCounters)
-		}
-	case *UDPConnect:
-		if d != nil {
-			c.copyUDP(&d.UDPCounters)
-		}
-	}
-}
-
-// seed adds the counters a Detail was created with.
-func (c *Counters) seed(d Detail) {
-	var tcp *TCPConnect
-	var udp *UDPCounters
+// counterFields returns the counter fields of a Detail of a known type:
+// the TCP ones (TCPConnect, HTTPForward), FtpOverHttp's client ones, or
+// the UDP ones; all nil for a nil or unknown Detail.
+func counterFields(d Detail) (tcp *TCPConnect, ftp *FTPOverHTTP, udp *UDPCounters) {
 	switch d := d.(type) {
 	case *TCPConnect:
 		tcp = d
@@ -387,10 +349,7 @@ func (c *Counters) seed(d Detail) {
 			tcp = &d.TCPConnect
 		}
 	case *FTPOverHTTP:
-		if d != nil {
-			c.ClientReadBytes.Add(d.ClientReadBytes)
-			c.ClientWriteBytes.Add(d.ClientWriteBytes)
-		}
+		ftp = d
 	case *UDPAssociate:
 		if d != nil {
 			udp = &d.UDPCounters
@@ -400,13 +359,36 @@ func (c *Counters) seed(d Detail) {
 			udp = &d.UDPCounters
 		}
 	}
-	if tcp != nil {
+	return tcp, ftp, udp
+}
+
+// copyCounters copies the atomic counters into the record's Detail.
+func (t *Task) copyCounters() {
+	c := &t.Counters
+	tcp, ftp, udp := counterFields(t.rec.Detail)
+	switch {
+	case tcp != nil:
+		c.copyTCP(tcp)
+	case ftp != nil:
+		ftp.ClientReadBytes, ftp.ClientWriteBytes = c.ClientReadBytes.Load(), c.ClientWriteBytes.Load()
+	case udp != nil:
+		c.copyUDP(udp)
+	}
+}
+
+// seed adds the counters a Detail was created with.
+func (c *Counters) seed(d Detail) {
+	tcp, ftp, udp := counterFields(d)
+	switch {
+	case tcp != nil:
 		c.ClientReadBytes.Add(tcp.ClientReadBytes)
 		c.ClientWriteBytes.Add(tcp.ClientWriteBytes)
 		c.RemoteReadBytes.Add(tcp.RemoteReadBytes)
 		c.RemoteWriteBytes.Add(tcp.RemoteWriteBytes)
-	}
-	if udp != nil {
+	case ftp != nil:
+		c.ClientReadBytes.Add(ftp.ClientReadBytes)
+		c.ClientWriteBytes.Add(ftp.ClientWriteBytes)
+	case udp != nil:
 		c.ClientReadBytes.Add(udp.ClientReadBytes)
 		c.ClientReadPackets.Add(udp.ClientReadPackets)
 		c.ClientWriteBytes.Add(udp.ClientWriteBytes)
