@@ -78,9 +78,11 @@ func (o Options) withDefaults() Options {
 }
 
 // Stats are a driver's counters, the ones g3 keeps for each logger
-// (lib/g3-types/src/log/stats.rs). Every record the driver was handed is
-// in Total and, once the driver is closed, in exactly one of Passed or a
-// Drop counter.
+// (lib/g3-types/src/log/stats.rs), with one cause of tasklog's own
+// (DropTooLarge). Every record the driver was handed is in Total and,
+// once Close has returned, in exactly one of Passed or a Drop counter:
+// Total == Passed + Dropped(). While records are queued or being
+// delivered, Total is larger by their number.
 type Stats struct {
 	Total  uint64 `json:"total"`  // records handed to the driver
 	Passed uint64 `json:"passed"` // records delivered
@@ -89,30 +91,41 @@ type Stats struct {
 	DropQueueFull       uint64 `json:"drop_queue_full"`       // the queue was full (g3: channel_overflow)
 	DropFormatFailed    uint64 `json:"drop_format_failed"`    // the record could not be formatted
 	DropPeerUnreachable uint64 `json:"drop_peer_unreachable"` // the peer could not be reached or refused it
-	DropClosed          uint64 `json:"drop_closed"`           // logged after Close (g3: channel_closed)
+	DropTooLarge        uint64 `json:"drop_too_large"`        // larger than one datagram of the transport (tasklog's own cause)
+	// DropClosed counts records logged after Close, and those still
+	// queued or being delivered when Close gave up at CloseTimeout
+	// (g3: channel_closed).
+	DropClosed uint64 `json:"drop_closed"`
 }
 
 // Dropped returns the sum of the drop counters.
 func (s Stats) Dropped() uint64 {
-	return s.DropQueueFull + s.DropFormatFailed + s.DropPeerUnreachable + s.DropClosed
+	return s.DropQueueFull + s.DropFormatFailed + s.DropPeerUnreachable + s.DropTooLarge + s.DropClosed
 }
 
 type stats struct {
-	total, passed, bytes, queueFull, formatFailed, peerUnreachable, closed atomic.Uint64
+	total, passed, bytes, queueFull, formatFailed, peerUnreachable, tooLarge, closed atomic.Uint64
 }
 
+// snapshot reads the outcomes before the total, so that a snapshot taken
+// while records are logged never shows more outcomes than records.
 func (s *stats) snapshot() Stats {
-	return Stats{
-		Total: s.total.Load(), Passed: s.passed.Load(), Bytes: s.bytes.Load(),
+	st := Stats{
+		Passed: s.passed.Load(), Bytes: s.bytes.Load(),
 		DropQueueFull: s.queueFull.Load(), DropFormatFailed: s.formatFailed.Load(),
-		DropPeerUnreachable: s.peerUnreachable.Load(), DropClosed: s.closed.Load(),
+		DropPeerUnreachable: s.peerUnreachable.Load(), DropTooLarge: s.tooLarge.Load(), DropClosed: s.closed.Load(),
 	}
+	st.Total = s.total.Load()
+	return st
 }
 
-func (s *stats) pass(n int) {
-	s.passed.Add(1)
-	s.bytes.Add(uint64(n))
-}
+// dropCause names a drop counter a sink may count.
+type dropCause uint8
+
+const (
+	dropPeerUnreachable dropCause = iota
+	dropTooLarge
+)
 
 // formatter turns an entry into the bytes one delivery sends. It runs on
 // the logging goroutine and must be safe for concurrent use; with returns
@@ -123,14 +136,20 @@ type formatter interface {
 }
 
 // sink delivers formatted records, one writer goroutine at a time per
-// sink value (Writers > 1 makes one sink per writer). It counts what it
-// passes and drops in st, and reports IO errors through report.
+// sink value (Writers > 1 makes one sink per writer). It reports every
+// record's outcome through the queue (q.pass, q.drop), which ignores
+// outcomes once Close has given up on the writers, and checks
+// q.abandoned before each write so that nothing new is sent after that.
 type sink interface {
 	deliver(rec []byte)
-	// close gives up any connection, counting what it still holds as
-	// dropped; it may be called while deliver is blocked, to unblock it.
+	// close gives up any connection and makes later connects fail; it may
+	// be called while deliver is blocked, to unblock it.
 	close()
 }
+
+// drainer is a sink that may hold records after its writer has stopped
+// (fluentd's retry queue); drain counts them as dropped.
+type drainer interface{ drain() }
 
 // Core is a zapcore.Core that formats each entry on the calling goroutine
 // and hands it to a bounded queue without ever blocking; writer goroutines
@@ -162,6 +181,14 @@ type queue struct {
 	mu     sync.RWMutex // guards closed against sends on a closed ch
 	closed bool
 
+	// The ledger: every record sent into ch is resolved exactly once, by
+	// its writer (q.pass, q.drop) or, when Close gives up, by Close
+	// counting all unresolved ones as DropClosed; abandoned then turns
+	// the writers' late outcomes into no-ops.
+	ledger    sync.Mutex
+	resolved  uint64 // guarded by ledger
+	abandoned atomic.Bool
+
 	enqueued  atomic.Uint64
 	processed atomic.Uint64
 	errs      atomic.Uint64
@@ -188,10 +215,55 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 func (q *queue) run(s sink) {
 	defer q.wg.Done()
 	for bp := range q.ch {
-		s.deliver(*bp)
+		if !q.abandoned.Load() {
+			s.deliver(*bp)
+		}
 		q.put(bp)
 		q.processed.Add(1)
 	}
+}
+
+// pass counts one record delivered with n bytes.
+func (q *queue) pass(n int) {
+	q.ledger.Lock()
+	if !q.abandoned.Load() {
+		q.resolved++
+		q.st.passed.Add(1)
+		q.st.bytes.Add(uint64(n))
+	}
+	q.ledger.Unlock()
+}
+
+// drop counts n records dropped for cause.
+func (q *queue) drop(cause dropCause, n int) {
+	if n == 0 {
+		return
+	}
+	q.ledger.Lock()
+	if !q.abandoned.Load() {
+		q.resolved += uint64(n)
+		switch cause {
+		case dropTooLarge:
+			q.st.tooLarge.Add(uint64(n))
+		default:
+			q.st.peerUnreachable.Add(uint64(n))
+		}
+	}
+	q.ledger.Unlock()
+}
+
+// abandon gives up on the writers: every record sent into ch and not yet
+// resolved (queued, in a writer's hands, or held by a sink) is counted as
+// DropClosed, and from now on the writers' outcomes count for nothing and
+// they send nothing new. ch must be closed already, so enqueued is final.
+func (q *queue) abandon() {
+	q.ledger.Lock()
+	defer q.ledger.Unlock()
+	if q.abandoned.Load() {
+		return
+	}
+	q.abandoned.Store(true)
+	q.st.closed.Add(q.enqueued.Load() - q.resolved)
 }
 
 // get and put recycle record buffers; the pointer travels with its
@@ -244,17 +316,18 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 // fails the caller.
 func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q := c.q
-	q.st.total.Add(1)
 	bp := q.get()
 	buf, err := c.fmt.format(*bp, ent, fields)
 	*bp = buf
 	if err != nil {
+		q.st.total.Add(1)
 		q.st.formatFailed.Add(1)
 		q.put(bp)
 		return fmt.Errorf("tasklog/driver %s: format: %w", q.name, err)
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
+	q.st.total.Add(1)
 	if q.closed {
 		q.st.closed.Add(1)
 		q.put(bp)
@@ -282,6 +355,9 @@ func (c *Core) Sync() error {
 	target := q.enqueued.Load()
 	deadline := time.Now().Add(q.opts.SyncTimeout)
 	for wait := 50 * time.Microsecond; q.processed.Load() < target; wait = min(wait*2, 5*time.Millisecond) {
+		if q.abandoned.Load() {
+			return nil // Close has counted what was left
+		}
 		if time.Now().After(deadline) {
 			return ErrTimeout
 		}
@@ -290,17 +366,29 @@ func (c *Core) Sync() error {
 	return nil
 }
 
+// closeGrace is how long Close waits, after giving up at CloseTimeout, for
+// writers whose connections it closed to return, so that they leave no
+// goroutine behind.
+const closeGrace = 100 * time.Millisecond
+
 // Close stops taking records (later ones are counted as DropClosed),
-// delivers what is queued, and stops the writers, leaving no goroutine.
-// It waits at most Options.CloseTimeout; then it closes the connections to
-// unblock the writers, counts what they could not deliver as dropped, and
-// returns ErrTimeout. A writer stuck in an io.Writer (stdout into a pipe
-// nobody reads) cannot be unblocked: Close then returns after twice
-// CloseTimeout, and that goroutine ends when its write does. Only the first call does anything; later ones
-// return its result.
+// delivers what is queued, and stops the writers, within
+// Options.CloseTimeout. When that runs out, Close counts every record
+// still queued, being delivered or waiting for a connection as
+// DropClosed, closes the connections to unblock the writers, and returns
+// ErrTimeout shortly after (within about 100 ms). Either way, when Close
+// returns, Stats satisfies Total == Passed + Dropped() and the driver
+// sends nothing more, with one exception: a write already blocked in the
+// kernel when Close gave up (stdout into a pipe nobody reads) cannot be
+// taken back. Its record was counted as DropClosed, it may still reach the
+// reader, and its writer goroutine ends when that write does; a network
+// write is unblocked by closing its connection instead. Only the first
+// call does anything; later ones return its result.
 func (c *Core) Close() error {
 	q := c.q
 	q.closeOnce.Do(func() {
+		timer := time.NewTimer(q.opts.CloseTimeout)
+		defer timer.Stop()
 		q.mu.Lock()
 		q.closed = true
 		close(q.ch)
@@ -309,26 +397,22 @@ func (c *Core) Close() error {
 		go func() { q.wg.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(q.opts.CloseTimeout):
+			for _, s := range q.sinks {
+				if d, ok := s.(drainer); ok {
+					d.drain()
+				}
+				s.close()
+			}
+		case <-timer.C:
 			q.closeErr = ErrTimeout
+			q.abandon()
 			for _, s := range q.sinks {
 				s.close()
 			}
-			// Network writers now fail fast and drop what is left. An
-			// io.Writer (a pipe nobody reads) cannot be unblocked: after
-			// a second timeout Close returns, and its writer goroutine
-			// ends when the write does.
 			select {
 			case <-done:
-			case <-time.After(q.opts.CloseTimeout):
-				return
+			case <-time.After(closeGrace):
 			}
-		}
-		for _, s := range q.sinks {
-			if d, ok := s.(interface{ drain() }); ok {
-				d.drain()
-			}
-			s.close()
 		}
 	})
 	return q.closeErr

@@ -65,15 +65,19 @@ func TestStuckSinkDropsAndCounts(t *testing.T) {
 	}
 }
 
-// Sync waits for what was queued before it, for at most SyncTimeout;
-// Close with a stuck sink returns within CloseTimeout and counts what it
-// could not deliver, and leaves no goroutine.
+// Sync waits for what was queued before it, for at most SyncTimeout.
+// Close with a stuck sink returns within CloseTimeout (not twice it),
+// counts everything it could not deliver as DropClosed, so the counters
+// balance when it returns, and nothing is written afterwards but the one
+// write that was already blocked.
 func TestSyncAndCloseAreBounded(t *testing.T) {
 	w := &blockingWriter{release: make(chan struct{})}
-	core := NewJSON(w, Options{SyncTimeout: 100 * time.Millisecond, CloseTimeout: 200 * time.Millisecond})
+	const closeTimeout = 300 * time.Millisecond
+	core := NewJSON(w, Options{SyncTimeout: 100 * time.Millisecond, CloseTimeout: closeTimeout})
 	logger := zap.New(core)
-	logger.Info("a")
-	logger.Info("b")
+	for i := 0; i < 10; i++ {
+		logger.Info("queued")
+	}
 	start := time.Now()
 	if err := core.Sync(); !errors.Is(err, ErrTimeout) {
 		t.Errorf("Sync with a stuck sink = %v, want ErrTimeout", err)
@@ -81,20 +85,31 @@ func TestSyncAndCloseAreBounded(t *testing.T) {
 	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
 		t.Errorf("Sync took %v, want about 100ms", d)
 	}
-	// An io.Writer cannot be unblocked: release it once Close has timed out.
-	go func() { time.Sleep(300 * time.Millisecond); close(w.release) }()
 	start = time.Now()
 	err := core.Close()
+	took := time.Since(start)
 	if !errors.Is(err, ErrTimeout) {
 		t.Errorf("Close with a stuck sink = %v, want ErrTimeout", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Close took %v, want about 300ms (bounded by twice CloseTimeout)", d)
+	if took < closeTimeout || took > closeTimeout+time.Second {
+		t.Errorf("Close took %v, want CloseTimeout (%v) plus slack", took, closeTimeout)
+	}
+	s := core.Stats()
+	if s.Total != 10 || s.Passed != 0 || s.DropClosed != 10 || s.Passed+s.Dropped() != s.Total {
+		t.Errorf("stats when Close returned %+v, want all 10 counted as closed", s)
 	}
 	logger.Info("after close")
-	s := core.Stats()
-	if s.DropClosed != 1 || s.Total != 3 {
-		t.Errorf("stats %+v, want the record after Close dropped as closed", s)
+	close(w.release) // the blocked write completes; nothing else may follow
+	time.Sleep(100 * time.Millisecond)
+	s = core.Stats()
+	if s.Total != 11 || s.DropClosed != 11 || s.Passed != 0 {
+		t.Errorf("stats after the writer was released %+v: a late outcome was counted", s)
+	}
+	w.mu.Lock()
+	lines := strings.Count(w.buf.String(), "\n")
+	w.mu.Unlock()
+	if lines > 1 {
+		t.Errorf("%d records written after Close returned, want at most the one already blocked", lines)
 	}
 }
 
@@ -143,5 +158,33 @@ func TestWithAddsContext(t *testing.T) {
 	core.Close()
 	if got := buf.String(); got != `{"report_ts":1795516204,"msg":"m","daemon_name":"d","n":1}`+"\n" {
 		t.Errorf("line %s", got)
+	}
+}
+
+// One Core stuck in its io.Writer never delays another Core: each has
+// its own writers and its own lock.
+func TestWriterDriversAreIndependent(t *testing.T) {
+	stuck := &blockingWriter{release: make(chan struct{})}
+	stuckCore := NewJSON(stuck, Options{CloseTimeout: 100 * time.Millisecond})
+	defer stuckCore.Close()
+	defer close(stuck.release)
+	zap.New(stuckCore).Info("stuck")
+	time.Sleep(10 * time.Millisecond) // its writer is now blocked in Write
+
+	var healthy lockedBuf
+	core := NewStdout(&healthy, Options{SyncTimeout: 2 * time.Second})
+	logger := zap.New(core)
+	for i := 0; i < 100; i++ {
+		logger.Info("m", tasklog.Field(record()))
+	}
+	if err := core.Sync(); err != nil {
+		t.Fatalf("Sync of the healthy driver: %v", err)
+	}
+	core.Close()
+	if s := core.Stats(); s.Passed != 100 {
+		t.Errorf("the healthy driver passed %d of 100 while another was stuck: %+v", s.Passed, s)
+	}
+	if n := strings.Count(healthy.String(), "\n"); n != 100 {
+		t.Errorf("the healthy writer got %d lines, want 100", n)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -89,7 +88,7 @@ func NewFluentd(cfg FluentdConfig, opts Options) (*Core, error) {
 		cfg.RetryQueueLen = 10
 	}
 	f := &fluentdFormatter{tag: cfg.Tag}
-	return newCore("fluentd", f, opts, func(q *queue) sink { return &fluentdSink{cfg: cfg, q: q} }), nil
+	return newCore("fluentd", f, opts, func(q *queue) sink { return newFluentdSink(cfg, q) }), nil
 }
 
 type fluentdFormatter struct {
@@ -138,7 +137,9 @@ func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 }
 
 // fluentdSink keeps one connection to the server. Only its writer
-// goroutine delivers; close may come from another goroutine to unblock it.
+// goroutine delivers; close may come from another goroutine to unblock it:
+// it cancels a dial, TLS handshake or HELO/PING/PONG in progress and
+// closes the connection.
 type fluentdSink struct {
 	cfg FluentdConfig
 	q   *queue
@@ -148,9 +149,16 @@ type fluentdSink struct {
 	next  time.Time
 	retry [][]byte
 
-	mu      sync.Mutex // guards live, for close
-	live    net.Conn
-	closing atomic.Bool
+	ctx    context.Context // canceled by close
+	cancel context.CancelFunc
+
+	mu   sync.Mutex // guards live, for close
+	live net.Conn
+}
+
+func newFluentdSink(cfg FluentdConfig, q *queue) *fluentdSink {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &fluentdSink{cfg: cfg, q: q, ctx: ctx, cancel: cancel}
 }
 
 func (s *fluentdSink) setLive(c net.Conn) {
@@ -160,7 +168,7 @@ func (s *fluentdSink) setLive(c net.Conn) {
 }
 
 func (s *fluentdSink) close() {
-	s.closing.Store(true)
+	s.cancel()
 	s.mu.Lock()
 	if s.live != nil {
 		s.live.Close()
@@ -170,7 +178,7 @@ func (s *fluentdSink) close() {
 
 // drain counts what never reached the server once the writers stopped.
 func (s *fluentdSink) drain() {
-	s.q.st.peerUnreachable.Add(uint64(len(s.retry)))
+	s.q.drop(dropPeerUnreachable, len(s.retry))
 	s.retry = nil
 	if s.conn != nil {
 		s.conn.Close()
@@ -179,8 +187,8 @@ func (s *fluentdSink) drain() {
 }
 
 func (s *fluentdSink) deliver(rec []byte) {
-	if s.closing.Load() {
-		s.q.st.peerUnreachable.Add(1)
+	if s.ctx.Err() != nil {
+		s.q.drop(dropPeerUnreachable, 1)
 		return
 	}
 	if s.conn != nil && s.peerGone() {
@@ -204,12 +212,9 @@ func (s *fluentdSink) deliver(rec []byte) {
 
 // keep puts a copy of rec in the retry queue, dropping the oldest when full.
 func (s *fluentdSink) keep(rec []byte) {
-	if rec == nil {
-		return
-	}
 	if len(s.retry) >= s.cfg.RetryQueueLen {
 		s.retry = s.retry[1:]
-		s.q.st.peerUnreachable.Add(1)
+		s.q.drop(dropPeerUnreachable, 1)
 	}
 	s.retry = append(s.retry, append([]byte(nil), rec...))
 }
@@ -217,18 +222,23 @@ func (s *fluentdSink) keep(rec []byte) {
 // write sends one record. It returns false when the connection failed
 // (the record is to be kept for the next one); a record whose write timed
 // out is dropped, as g3 does, and true is returned with the connection
-// closed (a half-written record breaks the stream).
+// closed (a half-written record breaks the stream). Once Close has given
+// up on the writer, nothing is written and true is returned: Close has
+// counted the record.
 func (s *fluentdSink) write(rec []byte) bool {
+	if s.q.abandoned.Load() {
+		return true
+	}
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	_, err := s.conn.Write(rec)
 	if err == nil {
-		s.q.st.pass(len(rec))
+		s.q.pass(len(rec))
 		return true
 	}
 	s.drop(err)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		s.q.st.peerUnreachable.Add(1)
+		s.q.drop(dropPeerUnreachable, 1)
 		return true
 	}
 	return false
@@ -238,7 +248,9 @@ func (s *fluentdSink) drop(err error) {
 	s.conn.Close()
 	s.conn = nil
 	s.setLive(nil)
-	s.q.report(fmt.Errorf("write to %s: %w", s.cfg.Address, err))
+	if s.ctx.Err() == nil {
+		s.q.report(fmt.Errorf("write to %s: %w", s.cfg.Address, err))
+	}
 }
 
 // connect dials, handshakes and makes the connection current, unless the
@@ -250,14 +262,17 @@ func (s *fluentdSink) connect() bool {
 	c, err := s.dial()
 	if err != nil {
 		s.next = time.Now().Add(s.cfg.ConnectDelay)
-		s.q.report(fmt.Errorf("connect to %s: %w", s.cfg.Address, err))
+		if s.ctx.Err() == nil {
+			s.q.report(fmt.Errorf("connect to %s: %w", s.cfg.Address, err))
+		}
 		return false
 	}
 	s.conn = c
 	s.setLive(c)
-	if s.closing.Load() { // close ran while we dialed
+	if s.ctx.Err() != nil { // close ran while we dialed
 		c.Close()
 		s.conn = nil
+		s.setLive(nil)
 		return false
 	}
 	// In message mode the server never writes: a read that returns means
@@ -288,8 +303,10 @@ func (s *fluentdSink) peerGone() bool {
 	}
 }
 
+// dial connects, runs the TLS handshake and the forward protocol's
+// handshake, all within ConnectTimeout and all canceled by close.
 func (s *fluentdSink) dial() (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ConnectTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ConnectTimeout)
 	defer cancel()
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", s.cfg.Address)
@@ -297,6 +314,10 @@ func (s *fluentdSink) dial() (net.Conn, error) {
 		return nil, err
 	}
 	s.setLive(c)
+	if s.ctx.Err() != nil { // close ran before setLive: it could not close c
+		c.Close()
+		return nil, s.ctx.Err()
+	}
 	deadline, _ := ctx.Deadline()
 	_ = c.SetDeadline(deadline)
 	if s.cfg.TLS != nil {

@@ -45,16 +45,25 @@ type fluentEntry struct {
 	Record map[string]any `json:"record"`
 }
 
-func startFluentServer(t *testing.T, opts map[string]any) *fluentServer {
+// needFluentServer returns node and the folder of the fluentd server, or
+// skips the test when either is missing (outside CI: .ci/run installs
+// both). A test calls it before it creates anything.
+func needFluentServer(t *testing.T) (node, dir string) {
 	t.Helper()
-	node := needTool(t, "node")
-	dir, _ := filepath.Abs("testdata/fluentd")
+	node = needTool(t, "node")
+	dir, _ = filepath.Abs("testdata/fluentd")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@fluent-org", "logger")); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("@fluent-org/logger is not installed in testdata/fluentd; .ci/run runs npm ci there")
 		}
 		t.Skip("@fluent-org/logger is not installed: run npm ci in driver/testdata/fluentd")
 	}
+	return node, dir
+}
+
+func startFluentServer(t *testing.T, opts map[string]any) *fluentServer {
+	t.Helper()
+	node, dir := needFluentServer(t)
 	arg, _ := json.Marshal(opts)
 	s := &fluentServer{cmd: exec.Command(node, filepath.Join(dir, "server.js"), string(arg))}
 	s.cmd.Dir = dir
@@ -153,6 +162,7 @@ func checkEntry(t *testing.T, name string, e fluentEntry, rec *tasklog.TaskLog) 
 }
 
 func TestFluentdServerReceives(t *testing.T) {
+	needFluentServer(t)
 	cert, pemCert, pemKey := selfSigned(t)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
@@ -197,6 +207,7 @@ func TestFluentdServerReceives(t *testing.T) {
 // A wrong shared key fails visibly (reported on ErrorOutput) and every
 // record is counted as dropped.
 func TestFluentdWrongKeyIsVisible(t *testing.T) {
+	needFluentServer(t)
 	noLeak(t)
 	srv := startFluentServer(t, map[string]any{"sharedKey": "right"})
 	var errs lockedBuf
@@ -281,6 +292,7 @@ func freeTCPPort(t *testing.T) int {
 // record is either received by a server or counted as dropped: none is
 // lost without a count.
 func TestFluentdServerDownAndRestarted(t *testing.T) {
+	needFluentServer(t)
 	noLeak(t)
 	port := freeTCPPort(t)
 	core, err := NewFluentd(FluentdConfig{Address: fmt.Sprint("127.0.0.1:", port), Ident: "g3proxy",

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"go.uber.org/zap/zapcore"
@@ -25,6 +26,11 @@ type JournalConfig struct {
 	// Path is journald's socket; default DefaultJournalPath. Tests point
 	// it at a socket of their own.
 	Path string
+	// WriteTimeout bounds one send, as the syslog driver's does: a
+	// journald that stops reading fills its socket's queue, and a send
+	// that waits longer drops its record (DropPeerUnreachable). Default
+	// 1s.
+	WriteTimeout time.Duration
 }
 
 // NewJournal returns a Core that sends each entry to systemd-journald over
@@ -44,8 +50,11 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 	if cfg.Path == "" {
 		cfg.Path = DefaultJournalPath
 	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = time.Second
+	}
 	f := &journalFormatter{ident: cfg.Ident}
-	return newCore("journal", f, opts, func(q *queue) sink { return &journalSink{path: cfg.Path, q: q} })
+	return newCore("journal", f, opts, func(q *queue) sink { return &journalSink{cfg: cfg, q: q} })
 }
 
 type journalFormatter struct {
@@ -148,16 +157,20 @@ func journalKey(s string) (string, bool) {
 // journalSink sends datagrams from an unbound unix socket to journald's
 // path, so a restarted journald is reached again without reconnecting.
 type journalSink struct {
-	path string
-	q    *queue
+	cfg JournalConfig
+	q   *queue
 
-	mu   sync.Mutex
-	conn *net.UnixConn
+	mu     sync.Mutex
+	conn   *net.UnixConn
+	closed bool // once closed, the socket is never opened again
 }
 
 func (s *journalSink) socket() (*net.UnixConn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, net.ErrClosed
+	}
 	if s.conn == nil {
 		c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Net: "unixgram"})
 		if err != nil {
@@ -170,24 +183,29 @@ func (s *journalSink) socket() (*net.UnixConn, error) {
 
 func (s *journalSink) deliver(rec []byte) {
 	c, err := s.socket()
+	if err == nil && s.q.abandoned.Load() {
+		return
+	}
 	if err == nil {
-		addr := &net.UnixAddr{Name: s.path, Net: "unixgram"}
+		addr := &net.UnixAddr{Name: s.cfg.Path, Net: "unixgram"}
+		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 		_, _, err = c.WriteMsgUnix(rec, nil, addr)
 		if errors.Is(err, syscall.EMSGSIZE) || errors.Is(err, syscall.ENOBUFS) {
 			err = sendMemfd(c, addr, rec)
 		}
 	}
 	if err != nil {
-		s.q.st.peerUnreachable.Add(1)
+		s.q.drop(dropPeerUnreachable, 1)
 		s.q.report(err)
 		return
 	}
-	s.q.st.pass(len(rec))
+	s.q.pass(len(rec))
 }
 
 func (s *journalSink) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true
 	if s.conn != nil {
 		s.conn.Close()
 		s.conn = nil

@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/proxylog/tasklog"
 )
@@ -20,10 +23,7 @@ import (
 // a record too large for one datagram included (the memfd path), and
 // journalctl reads them back.
 func TestJournaldReceivesEveryField(t *testing.T) {
-	journald := "/lib/systemd/systemd-journald"
-	if _, err := os.Stat(journald); err != nil {
-		journald = needTool(t, "systemd-journald")
-	}
+	journald := needTool(t, "systemd-journald", "/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald")
 	journalctl := needTool(t, "journalctl")
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
@@ -107,5 +107,42 @@ func TestJournaldReceivesEveryField(t *testing.T) {
 				t.Errorf("record %d: %s = %.80v, want %.80s", i, key, m[key], w)
 			}
 		}
+	}
+}
+
+// A journald that stops reading costs each record at most WriteTimeout,
+// and a closed journal driver never opens its socket again: what is
+// logged after Close is counted as closed, and no goroutine or socket is
+// left behind.
+func TestJournalWriteTimeoutAndNoReopen(t *testing.T) {
+	noLeak(t)
+	path := filepath.Join(t.TempDir(), "journal.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close() // never read
+	core := NewJournal(JournalConfig{Path: path, WriteTimeout: 20 * time.Millisecond},
+		Options{ErrorOutput: discardErrors, CloseTimeout: time.Second})
+	logger := zap.New(core)
+	for i := 0; i < 1000; i++ {
+		logger.Info("m", tasklog.Field(record()))
+	}
+	time.Sleep(500 * time.Millisecond)
+	core.Close()
+	// Without a write timeout the writer would block on the first send
+	// the full socket refuses, and Close would count everything after it
+	// as closed; with one, those sends fail and count as unreachable.
+	s := core.Stats()
+	if s.DropPeerUnreachable < 10 || s.Passed+s.Dropped() != s.Total {
+		t.Errorf("stats %+v: want timed-out sends dropped and the counters balanced", s)
+	}
+	sink := core.q.sinks[0].(*journalSink)
+	logger.Info("after close")
+	if _, err := sink.socket(); err == nil {
+		t.Error("the closed journal driver opened its socket again")
+	}
+	if after := core.Stats(); after.DropClosed != s.DropClosed+1 || after.Total != s.Total+1 {
+		t.Errorf("stats %+v, then %+v: want the record after Close counted as closed", s, after)
 	}
 }

@@ -25,7 +25,7 @@ func NewStdout(w io.Writer, opts Options) *Core {
 	if w == nil {
 		w = osStdout
 	}
-	return newCore("stdout", &stdoutFormatter{}, opts, func(q *queue) sink { return &writerSink{w: w, q: q} })
+	return newCore("stdout", &stdoutFormatter{}, opts, newWriterSinks(w))
 }
 
 type stdoutFormatter struct{ kv kvFormatter }
@@ -99,7 +99,7 @@ func NewJSON(w io.Writer, opts Options) *Core {
 		w = osStdout
 	}
 	f := &jsonFormatter{enc: tasklog.NewEncoder(tasklog.EncoderConfig())}
-	return newCore("json", f, opts, func(q *queue) sink { return &writerSink{w: w, q: q} })
+	return newCore("json", f, opts, newWriterSinks(w))
 }
 
 type jsonFormatter struct{ enc zapcore.Encoder }
@@ -137,28 +137,41 @@ func (discardFormatter) format(b []byte, _ zapcore.Entry, _ []zapcore.Field) ([]
 
 type discardSink struct{ q *queue }
 
-func (s discardSink) deliver([]byte) { s.q.st.passed.Add(1) }
+func (s discardSink) deliver([]byte) { s.q.pass(0) }
 func (discardSink) close()           {}
 
-// writerSink writes each record to an io.Writer; writers share w under a
-// lock. A failed write drops the record (DropPeerUnreachable).
+// writerSink writes each record to an io.Writer. A failed write drops the
+// record (DropPeerUnreachable).
 type writerSink struct {
-	w io.Writer
-	q *queue
+	w  io.Writer
+	q  *queue
+	mu *sync.Mutex // shared by the writers of one Core: one record at a time, whole
 }
 
-var writeMu sync.Mutex // one record at a time, whole, across writers of a Writer
+// newWriterSinks returns the sink constructor of a Core writing to w. Its
+// writers share one lock, so that records are never interleaved, and only
+// they do: a Core whose writer is stuck never delays another Core.
+func newWriterSinks(w io.Writer) func(*queue) sink {
+	mu := new(sync.Mutex)
+	return func(q *queue) sink { return &writerSink{w: w, q: q, mu: mu} }
+}
 
 func (s *writerSink) deliver(rec []byte) {
-	writeMu.Lock()
+	s.mu.Lock()
+	if s.q.abandoned.Load() {
+		s.mu.Unlock()
+		return
+	}
 	_, err := s.w.Write(rec)
-	writeMu.Unlock()
+	s.mu.Unlock()
 	if err != nil {
-		s.q.st.peerUnreachable.Add(1)
+		s.q.drop(dropPeerUnreachable, 1)
 		s.q.report(err)
 		return
 	}
-	s.q.st.pass(len(rec))
+	s.q.pass(len(rec))
 }
 
+// close does nothing: an io.Writer has no connection to give up, and a
+// write blocked in it cannot be taken back (see Core.Close).
 func (s *writerSink) close() {}

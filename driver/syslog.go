@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -329,12 +330,26 @@ func (s *datagramSink) connection() net.Conn {
 func (s *datagramSink) deliver(rec []byte) {
 	c := s.connection()
 	if c == nil {
-		s.q.st.peerUnreachable.Add(1)
+		s.q.drop(dropPeerUnreachable, 1)
+		return
+	}
+	if s.q.abandoned.Load() {
 		return
 	}
 	_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	if _, err := c.Write(rec); err != nil {
-		s.q.st.peerUnreachable.Add(1)
+	_, err := c.Write(rec)
+	switch {
+	case err == nil:
+		s.q.pass(len(rec))
+	case errors.Is(err, syscall.EMSGSIZE):
+		// Larger than the transport carries in one datagram: only this
+		// record is lost. g3 treats it like a dead peer (it drops the
+		// batch and reconnects after 4s), which would let one oversized
+		// record hide the records after it.
+		s.q.drop(dropTooLarge, 1)
+		s.q.report(fmt.Errorf("a record of %d bytes is larger than one datagram: %w", len(rec), err))
+	default:
+		s.q.drop(dropPeerUnreachable, 1)
 		s.mu.Lock()
 		if s.conn == c {
 			s.conn.Close()
@@ -343,9 +358,7 @@ func (s *datagramSink) deliver(rec []byte) {
 		s.next = time.Now().Add(s.cfg.ReconnectInterval)
 		s.mu.Unlock()
 		s.q.report(err)
-		return
 	}
-	s.q.st.pass(len(rec))
 }
 
 func (s *datagramSink) close() {
