@@ -196,8 +196,8 @@ func (f *LogFlags) NewLogger(stdout, stderr io.Writer, daemonName string) (*zap.
 		core.Close()
 		if f.Stats {
 			s := core.Stats()
-			fmt.Fprintf(stderr, "log driver %s: total %d, passed %d, bytes %d, dropped %d (queue full %d, format failed %d, peer unreachable %d, closed %d)\n",
-				cfg.Driver, s.Total, s.Passed, s.Bytes, s.Dropped(), s.DropQueueFull, s.DropFormatFailed, s.DropPeerUnreachable, s.DropClosed)
+			fmt.Fprintf(stderr, "log driver %s: total %d, passed %d, bytes %d, dropped %d (queue full %d, format failed %d, peer unreachable %d, too large %d, closed %d)\n",
+				cfg.Driver, s.Total, s.Passed, s.Bytes, s.Dropped(), s.DropQueueFull, s.DropFormatFailed, s.DropPeerUnreachable, s.DropTooLarge, s.DropClosed)
 		}
 	}
 	return zap.New(core).With(tasklog.LoggerFields(daemonName)...), closeFn, nil
