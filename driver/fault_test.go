@@ -685,10 +685,12 @@ func faultTable(rows []faultRow) string {
 		}
 		rec := "-"
 		if r.recovered > 0 {
-			rec = r.recovered.Round(time.Millisecond).String()
+			rec = ms(r.recovered)
 		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %s | %d | %s | %s | %d/%d |\n", r.name, r.logged, r.st.Passed,
-			strings.Join(causes, ", "), r.received, rec, r.closeTook.Round(time.Millisecond), r.gBefore, r.gAfter)
+			strings.Join(causes, ", "), r.received, rec, ms(r.closeTook), r.gBefore, r.gAfter)
 	}
 	return b.String()
 }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
