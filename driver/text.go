@@ -10,9 +10,12 @@ import (
 
 // appendEscapeDebug appends s as Rust's char::escape_debug prints each of
 // its chars, which is how g3's syslog text formats write strings: \t \r
-// \n \\ \' \" \0 escaped, other control characters as \u{XX}, everything
-// else as it is; a byte that is not valid UTF-8 (Rust strings have none)
-// as U+FFFD. In RFC 5424 structured data ']' is escaped too (sd).
+// \n \\ \' \" \0 escaped, the chars Rust's Unicode tables call
+// grapheme-extending or not printable (control characters, U+00A0,
+// combining marks, format characters, private use, unassigned, ...) as
+// \u{hex}, everything else as it is; a byte that is not valid UTF-8 (Rust
+// strings have none) as U+FFFD. In RFC 5424 structured data ']' is escaped
+// too (sd).
 func appendEscapeDebug(b []byte, s string, sd bool) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -42,8 +45,7 @@ func appendEscapeDebug(b []byte, s string, sd bool) []byte {
 			b = append(b, '\\', 'n')
 		case r == 0:
 			b = append(b, '\\', '0')
-		case r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0xad ||
-			(r >= 0x200b && r <= 0x200f) || (r >= 0x2028 && r <= 0x202e) || r == 0xfeff:
+		case escapedByRust(r):
 			b = append(b, '\\', 'u', '{')
 			b = strconv.AppendUint(b, uint64(r), 16)
 			b = append(b, '}')
@@ -52,6 +54,23 @@ func appendEscapeDebug(b []byte, s string, sd bool) []byte {
 		}
 	}
 	return b
+}
+
+type runeRange struct{ lo, hi rune }
+
+// escapedByRust reports whether char::escape_debug writes r as \u{...}:
+// a binary search of escapeDebugRanges (escape_table.go).
+func escapedByRust(r rune) bool {
+	lo, hi := 0, len(escapeDebugRanges)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if escapeDebugRanges[m].hi < r {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(escapeDebugRanges) && escapeDebugRanges[lo].lo <= r
 }
 
 // g3's severities for zap's levels, after its slog mapping (g3-syslog
