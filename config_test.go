@@ -55,7 +55,7 @@ func TestLoggerFields(t *testing.T) {
 		for _, f := range LoggerFields(name) {
 			f.AddTo(enc)
 		}
-		if enc.Fields["daemon_name"] != name || enc.Fields["pid"] != int64(os.Getpid()) || enc.Fields["log_type"] != "Task" {
+		if enc.Fields["daemon_name"] != name || enc.Fields["pid"] != uint32(os.Getpid()) || enc.Fields["log_type"] != "Task" {
 			t.Errorf("LoggerFields(%q) values = %v", name, enc.Fields)
 		}
 	}

@@ -102,7 +102,9 @@ func (w *jsonKeyWriter) escapeFrom(start int, may bool) {
 
 func (w *jsonKeyWriter) uint(key string, v uint64) { w.bs = strconv.AppendUint(w.keyed(key), v, 10) }
 
-func (w *jsonKeyWriter) int(key string, v int64) { w.bs = strconv.AppendInt(w.keyed(key), v, 10) }
+func (w *jsonKeyWriter) u16(key string, v uint16) {
+	w.bs = strconv.AppendUint(w.keyed(key), uint64(v), 10)
+}
 
 func (w *jsonKeyWriter) bool(key string, v bool) { w.bs = strconv.AppendBool(w.keyed(key), v) }
 

@@ -38,7 +38,7 @@ func Object(key string, rec *TaskLog) zap.Field {
 // LoggerFields returns the keys g3proxy adds to every task log line, in
 // g3's order: daemon_name (written as "" when daemonName is empty, as g3
 // does for a daemon without a group name), log_type "Task" and pid (this
-// process). Attach them once to a task logger:
+// process, a uint32 as g3's std::process::id()). Attach them once to a task logger:
 //
 //	logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
 //
@@ -48,7 +48,7 @@ func LoggerFields(daemonName string) []zap.Field {
 	return []zap.Field{
 		zap.String("daemon_name", daemonName),
 		zap.String("log_type", "Task"),
-		zap.Int("pid", os.Getpid()),
+		zap.Uint32("pid", uint32(os.Getpid())),
 	}
 }
 
@@ -58,6 +58,6 @@ func LoggerFields(daemonName string) []zap.Field {
 func LoggerFieldsNoDaemonName() []zap.Field {
 	return []zap.Field{
 		zap.String("log_type", "Task"),
-		zap.Int("pid", os.Getpid()),
+		zap.Uint32("pid", uint32(os.Getpid())),
 	}
 }

@@ -28,7 +28,9 @@ type keyWriter interface {
 	addr(key string, a netip.Addr)
 	hostPort(key, host string, port uint16) // a domain and a port: host:port
 	uint(key string, v uint64)
-	int(key string, v int64)
+	// u16 writes a value g3 holds as a u16 (HTTP status codes): drivers
+	// with typed integers (fluentd's MessagePack) keep that width.
+	u16(key string, v uint16)
 	bool(key string, v bool)
 	uri(key, raw string, maxChars int)
 	// none notes a key the event carries whose value is unset: g3 emits
@@ -277,7 +279,7 @@ func (e *recEnc) tries(key string, v int) {
 		e.fail(key, "negative count "+strconv.Itoa(v))
 		return
 	}
-	e.w.int(key, int64(v))
+	e.w.uint(key, uint64(v)) // g3's usize
 }
 
 // status writes an HTTP status code, 0 included (g3 holds it as a plain
@@ -287,7 +289,7 @@ func (e *recEnc) status(key string, v int) {
 		e.fail(key, "invalid status code "+strconv.Itoa(v))
 		return
 	}
-	e.w.int(key, int64(v))
+	e.w.u16(key, uint16(v))
 }
 
 func (e *recEnc) uri(raw string, maxChars int) {

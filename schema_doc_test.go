@@ -29,7 +29,7 @@ func (k *keyRecorder) addrPort(key string, _ netip.AddrPort) { k.add(key) }
 func (k *keyRecorder) addr(key string, _ netip.Addr)         { k.add(key) }
 func (k *keyRecorder) hostPort(key, _ string, _ uint16)      { k.add(key) }
 func (k *keyRecorder) uint(key string, _ uint64)             { k.add(key) }
-func (k *keyRecorder) int(key string, _ int64)               { k.add(key) }
+func (k *keyRecorder) u16(key string, _ uint16)              { k.add(key) }
 func (k *keyRecorder) bool(key string, _ bool)               { k.add(key) }
 func (k *keyRecorder) uri(key, _ string, _ int)              { k.add(key) }
 func (k *keyRecorder) none(string)                           {}

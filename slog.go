@@ -73,7 +73,7 @@ func (w *slogWriter) hostPort(key, host string, port uint16) {
 	w.formatted(key)
 }
 func (w *slogWriter) uint(key string, v uint64) { w.add(slog.Uint64(key, v)) }
-func (w *slogWriter) int(key string, v int64)   { w.add(slog.Int64(key, v)) }
+func (w *slogWriter) u16(key string, v uint16)  { w.add(slog.Uint64(key, uint64(v))) }
 func (w *slogWriter) bool(key string, v bool)   { w.add(slog.Bool(key, v)) }
 func (w *slogWriter) uri(key, raw string, maxChars int) {
 	w.buf = AppendSanitizedURI(w.buf[:0], raw, maxChars)

@@ -78,7 +78,7 @@ func TestTaskLifecycle(t *testing.T) {
 	if _, ok := created["c_rd_bytes"]; ok {
 		t.Errorf("Created record carries counters: %v", created)
 	}
-	if connected["stage"] != "Connected" || connected["escaper"] != "direct" || connected["tcp_connect_tries"] != int64(1) {
+	if connected["stage"] != "Connected" || connected["escaper"] != "direct" || connected["tcp_connect_tries"] != uint64(1) {
 		t.Errorf("Connected record = %v", connected)
 	}
 	if entries[0].Message != "" || entries[1].Message != "" || entries[2].Message != "closed by client" {

@@ -237,7 +237,7 @@ func TestDetailMarshalLogObject(t *testing.T) {
 	want := map[string]any{
 		"server_addr": "10.0.0.1:3128", "client_addr": "[2001:db8::7]:53211", "upstream": "example.com:443",
 		"next_bind_ip": "192.0.2.10", "next_bound_addr": "192.0.2.10:40000", "next_peer_addr": "93.184.216.34:443",
-		"next_expire": "2026-11-24T11:30:01.123456Z", "tcp_connect_tries": int64(2), "tcp_connect_spend": "1.235ms",
+		"next_expire": "2026-11-24T11:30:01.123456Z", "tcp_connect_tries": uint64(2), "tcp_connect_spend": "1.235ms",
 		"c_rd_bytes": uint64(517), "c_wr_bytes": uint64(4810), "r_rd_bytes": uint64(4810), "r_wr_bytes": uint64(517),
 	}
 	if !reflect.DeepEqual(enc.Fields, want) {

@@ -68,7 +68,7 @@ func (w *zapWriter) hostPort(key, host string, port uint16) {
 	w.enc.AddByteString(key, w.buf)
 }
 func (w *zapWriter) uint(key string, v uint64) { w.enc.AddUint64(key, v) }
-func (w *zapWriter) int(key string, v int64)   { w.enc.AddInt64(key, v) }
+func (w *zapWriter) u16(key string, v uint16)  { w.enc.AddUint16(key, v) }
 func (w *zapWriter) bool(key string, v bool)   { w.enc.AddBool(key, v) }
 func (w *zapWriter) uri(key, raw string, maxChars int) {
 	w.buf = AppendSanitizedURI(w.buf[:0], raw, maxChars)
@@ -103,7 +103,7 @@ func (nopWriter) id(string, uuid.UUID)            {}
 func (nopWriter) addrPort(string, netip.AddrPort) {}
 func (nopWriter) addr(string, netip.Addr)         {}
 func (nopWriter) uint(string, uint64)             {}
-func (nopWriter) int(string, int64)               {}
+func (nopWriter) u16(string, uint16)              {}
 func (nopWriter) bool(string, bool)               {}
 func (nopWriter) uri(string, string, int)         {}
 func (nopWriter) none(string)                     {}

@@ -128,7 +128,13 @@ func parseLogConfig(n *yaml.Node) (Config, error) {
 	if n.Kind == yaml.ScalarNode {
 		c.Driver = strings.ToLower(n.Value)
 		switch c.Driver {
-		case "discard", "stdout", "json", "syslog", "fluentd", "journal":
+		case "syslog":
+			// g3's bare driver name builds its syslog logger with the
+			// builder's default facility, user; only the map form's
+			// parser sets daemon (lib/g3-syslog lib.rs, yaml.rs).
+			c.Syslog.Facility = ptrTo(FacilityUser)
+			return c, nil
+		case "discard", "stdout", "json", "fluentd", "journal":
 			return c, nil
 		}
 		return c, fmt.Errorf("tasklog/driver: unknown driver %q", n.Value)
@@ -415,3 +421,5 @@ func ParseTarget(s string) (Config, error) {
 	}
 	return c, nil
 }
+
+func ptrTo[T any](v T) *T { return &v }

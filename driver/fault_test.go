@@ -68,8 +68,7 @@ type faultLogger struct {
 }
 
 func newFaultLogger(core *Core) *faultLogger {
-	return &faultLogger{core: core, zl: zap.New(core).With(
-		zap.String("daemon_name", "g3proxy"), zap.String("log_type", "Task"), zap.Int("pid", 4242))}
+	return &faultLogger{core: core, zl: zap.New(core).With(logFields()...)}
 }
 
 func (l *faultLogger) log(n int) {

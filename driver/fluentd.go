@@ -26,8 +26,8 @@ type FluentdConfig struct {
 	// g3proxy's task log). Ident defaults to the name of this program.
 	Tag, Ident string
 	// SharedKey turns on the forward protocol's HELO/PING/PONG
-	// authentication; Username and Password answer the server when it
-	// also asks for user authentication.
+	// authentication over plain TCP (g3 does not run it over TLS);
+	// Username and Password go in every PING, as g3 sends them.
 	SharedKey, Username, Password string
 	// Hostname is sent in PING; default this host's name.
 	Hostname string
@@ -49,14 +49,16 @@ type FluentdConfig struct {
 // server in message mode, as g3proxy's fluentd driver does
 // (lib/g3-fluentd): a MessagePack array [tag, EventTime, record], where
 // EventTime has nanoseconds and the record holds the context and fields
-// in order, every key the event carries with nil for unset values (g3's
-// "none"), and "msg" last. Integers are written in MessagePack's 64-bit
-// forms; their values are g3's, though g3 writes a few of them (pid,
-// rsp_status) in narrower forms.
+// in g3's order (see the package doc), every key the event carries with
+// nil for unset values (g3's "none"), and "msg" last. Integers are
+// written in the fixed MessagePack form of g3's Rust type: pid as uint 32,
+// rsp_status and origin_status as uint 16, counters as uint 64.
 //
-// With a SharedKey it authenticates with the server's HELO, answering with
-// PING (shared key digest, and user name and password digest when the
-// server asks) and checking the server's PONG digest. A failed connect or
+// With a SharedKey and plain TCP it authenticates with the server's HELO,
+// answering with PING (shared key digest, and the user name and password
+// digest whenever the server sends a nonce) and checking the server's PONG
+// digest. Over TLS, as in g3, there is no such handshake: records follow
+// the TLS handshake, and SharedKey is not used. A failed connect or
 // handshake is reported on Options.ErrorOutput, sampled, and retried after
 // ConnectDelay.
 func NewFluentd(cfg FluentdConfig, opts Options) (*Core, error) {
@@ -101,7 +103,7 @@ func (f *fluentdFormatter) with(fields []zapcore.Field) formatter {
 }
 
 func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.kv.collect(fields)
+	e := f.kv.collectG3(fields)
 	defer putKV(e)
 	t := ent.Time
 	if t.IsZero() {
@@ -121,9 +123,9 @@ func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 		case kindNone:
 			b = mpNil(b)
 		case kindInt:
-			b = mpInt(b, int64(p.n))
+			b = mpInt(b, int64(p.n), p.width)
 		case kindUint:
-			b = mpUint(b, p.n)
+			b = mpUint(b, p.n, p.width)
 		case kindBool:
 			b = mpBool(b, p.n == 1)
 		case kindFloat:
@@ -330,7 +332,11 @@ func (s *fluentdSink) dial() (net.Conn, error) {
 			c.Close()
 			return nil, err
 		}
-		c = tc
+		// g3 runs the forward protocol's handshake on plain TCP only: over
+		// TLS it sends records right after the TLS handshake, whatever
+		// its shared_key says (lib/g3-fluentd config/mod.rs connect).
+		_ = tc.SetDeadline(time.Time{})
+		return tc, nil
 	}
 	if s.cfg.SharedKey != "" {
 		if err := s.handshake(c); err != nil {
@@ -362,7 +368,10 @@ func (s *fluentdSink) handshake(c net.Conn) error {
 	ping = mpStr(ping, s.cfg.Hostname)
 	ping = mpBin(ping, salt)
 	ping = mpStr(ping, digest(salt, []byte(s.cfg.Hostname), nonce, []byte(s.cfg.SharedKey)))
-	if len(authSalt) == 0 {
+	// As g3 (lib/g3-fluentd config/mod.rs build_ping): the user name and
+	// password digest go with every PING that answers a nonce, whether or
+	// not the server asked for user authentication.
+	if len(nonce) == 0 {
 		ping = mpStr(mpStr(ping, ""), "")
 	} else {
 		ping = mpStr(ping, s.cfg.Username)

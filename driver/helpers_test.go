@@ -44,12 +44,16 @@ func record() *tasklog.TaskLog {
 // fixed to 4242 so the lines are stable) and syncs.
 func logRecord(t *testing.T, core zapcore.Core, msg string, rec *tasklog.TaskLog) {
 	t.Helper()
-	logger := zap.New(core, zap.WithClock(fixedClock{})).With(
-		zap.String("daemon_name", "g3proxy"), zap.String("log_type", "Task"), zap.Int("pid", 4242))
+	logger := zap.New(core, zap.WithClock(fixedClock{})).With(logFields()...)
 	logger.Info(msg, tasklog.Field(rec))
 	if err := core.Sync(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// logFields are g3's logger keys with the pid fixed to 4242.
+func logFields() []zapcore.Field {
+	return []zapcore.Field{zap.String("daemon_name", "g3proxy"), zap.String("log_type", "Task"), zap.Uint32("pid", 4242)}
 }
 
 // unixgramListener listens on a fresh unix datagram socket.

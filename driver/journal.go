@@ -67,7 +67,7 @@ func (f *journalFormatter) with(fields []zapcore.Field) formatter {
 }
 
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.kv.collect(fields)
+	e := f.kv.collectG3(fields)
 	defer putKV(e)
 	b = append(b, "PRIORITY="...)
 	b = append(b, byte('0'+severity(ent.Level)), '\n')

@@ -35,12 +35,13 @@ const (
 )
 
 type pair struct {
-	key  string
-	kind kind
-	s    string // kindStr; a view of kvEncoder.arena once collected, when off >= 0
-	n    uint64
-	f    float64
-	off  int // kindStr: where a byte-string value starts in the arena, or -1
+	key   string
+	kind  kind
+	width uint8  // kindInt, kindUint: the bits of the type it was added as (8 to 64), as g3's Rust types
+	s     string // kindStr; a view of kvEncoder.arena once collected, when off >= 0
+	n     uint64
+	f     float64
+	off   int // kindStr: where a byte-string value starts in the arena, or -1
 }
 
 // kvEncoder is a zapcore.ObjectEncoder that keeps a record's keys and
@@ -57,6 +58,7 @@ type kvEncoder struct {
 	arena, scratch []byte
 	idx, order     []int
 	vals           []textVal
+	tmp            []pair // g3Order's other slice
 }
 
 // textVal is a value as text: s, or once sealed a view of scratch[off:off+n].
@@ -77,7 +79,8 @@ func putKV(e *kvEncoder) {
 	}
 	clear(e.pairs)
 	clear(e.vals)
-	e.pairs, e.prefix, e.arena, e.scratch = e.pairs[:0], "", e.arena[:0], e.scratch[:0]
+	clear(e.tmp)
+	e.pairs, e.tmp, e.prefix, e.arena, e.scratch = e.pairs[:0], e.tmp[:0], "", e.arena[:0], e.scratch[:0]
 	e.idx, e.order, e.vals = e.idx[:0], e.order[:0], e.vals[:0]
 	kvPool.Put(e)
 }
@@ -128,21 +131,30 @@ func (e *kvEncoder) AddBool(key string, v bool) {
 	e.add(pair{key: key, kind: kindBool, n: n})
 }
 
-func (e *kvEncoder) AddInt64(key string, v int64)   { e.add(pair{key: key, kind: kindInt, n: uint64(v)}) }
-func (e *kvEncoder) AddUint64(key string, v uint64) { e.add(pair{key: key, kind: kindUint, n: v}) }
+// Integers keep the width they were added with: g3's fluentd driver
+// writes each in the MessagePack form of its Rust type (a u16 status as
+// uint 16, a u32 pid as uint 32, a u64 counter or usize as uint 64).
+func (e *kvEncoder) addInt(key string, v int64, width uint8) {
+	e.add(pair{key: key, kind: kindInt, n: uint64(v), width: width})
+}
+func (e *kvEncoder) addUint(key string, v uint64, width uint8) {
+	e.add(pair{key: key, kind: kindUint, n: v, width: width})
+}
+func (e *kvEncoder) AddInt64(key string, v int64)   { e.addInt(key, v, 64) }
+func (e *kvEncoder) AddUint64(key string, v uint64) { e.addUint(key, v, 64) }
 func (e *kvEncoder) AddFloat64(key string, v float64) {
 	e.add(pair{key: key, kind: kindFloat, f: v})
 }
 func (e *kvEncoder) AddFloat32(key string, v float32) { e.AddFloat64(key, float64(v)) }
-func (e *kvEncoder) AddInt(key string, v int)         { e.AddInt64(key, int64(v)) }
-func (e *kvEncoder) AddInt32(key string, v int32)     { e.AddInt64(key, int64(v)) }
-func (e *kvEncoder) AddInt16(key string, v int16)     { e.AddInt64(key, int64(v)) }
-func (e *kvEncoder) AddInt8(key string, v int8)       { e.AddInt64(key, int64(v)) }
-func (e *kvEncoder) AddUint(key string, v uint)       { e.AddUint64(key, uint64(v)) }
-func (e *kvEncoder) AddUint32(key string, v uint32)   { e.AddUint64(key, uint64(v)) }
-func (e *kvEncoder) AddUint16(key string, v uint16)   { e.AddUint64(key, uint64(v)) }
-func (e *kvEncoder) AddUint8(key string, v uint8)     { e.AddUint64(key, uint64(v)) }
-func (e *kvEncoder) AddUintptr(key string, v uintptr) { e.AddUint64(key, uint64(v)) }
+func (e *kvEncoder) AddInt(key string, v int)         { e.addInt(key, int64(v), 64) }
+func (e *kvEncoder) AddInt32(key string, v int32)     { e.addInt(key, int64(v), 32) }
+func (e *kvEncoder) AddInt16(key string, v int16)     { e.addInt(key, int64(v), 16) }
+func (e *kvEncoder) AddInt8(key string, v int8)       { e.addInt(key, int64(v), 8) }
+func (e *kvEncoder) AddUint(key string, v uint)       { e.addUint(key, uint64(v), 64) }
+func (e *kvEncoder) AddUint32(key string, v uint32)   { e.addUint(key, uint64(v), 32) }
+func (e *kvEncoder) AddUint16(key string, v uint16)   { e.addUint(key, uint64(v), 16) }
+func (e *kvEncoder) AddUint8(key string, v uint8)     { e.addUint(key, uint64(v), 8) }
+func (e *kvEncoder) AddUintptr(key string, v uintptr) { e.addUint(key, uint64(v), 64) }
 func (e *kvEncoder) AddComplex128(key string, v complex128) {
 	e.AddString(key, strconv.FormatComplex(v, 'f', -1, 128))
 }
@@ -219,6 +231,48 @@ func (f kvFormatter) collect(fields []zapcore.Field) *kvEncoder {
 	e.encode(fields)
 	e.seal()
 	return e
+}
+
+// collectG3 collects the keys in the order g3's drivers write them. g3
+// builds its records with slog, which serializes a logger's keys before a
+// record's, and each list last to first. Its loggers carry daemon_name,
+// log_type and pid, and the server's, escaper's or resolver's type and
+// name (g3proxy/src/log/task/mod.rs and its siblings): so the context
+// fields (a zap Logger's With) and those keys, wherever they come from,
+// go first, last to first, then the entry's other keys, last to first.
+// For a task logger built with tasklog.LoggerFields that is:
+//
+//	server_name, server_type, pid, log_type, daemon_name, <the task's keys, last to first>
+func (f kvFormatter) collectG3(fields []zapcore.Field) *kvEncoder {
+	e := getKV()
+	e.encode(f.ctx)
+	ctxEnd := len(e.pairs)
+	e.encode(fields)
+	e.seal()
+	tmp := e.tmp[:0]
+	for i := len(e.pairs) - 1; i >= 0; i-- {
+		if i < ctxEnd || isLoggerKey(e.pairs[i].key) {
+			tmp = append(tmp, e.pairs[i])
+		}
+	}
+	for i := len(e.pairs) - 1; i >= ctxEnd; i-- {
+		if !isLoggerKey(e.pairs[i].key) {
+			tmp = append(tmp, e.pairs[i])
+		}
+	}
+	e.pairs, e.tmp = tmp, e.pairs
+	return e
+}
+
+// isLoggerKey reports whether g3 keeps key in a logger rather than in
+// the record: the keys of its task, escape and resolve loggers.
+func isLoggerKey(key string) bool {
+	switch key {
+	case "daemon_name", "log_type", "pid", "server_type", "server_name",
+		"escaper_type", "escaper_name", "resolver_type", "resolver_name":
+		return true
+	}
+	return false
 }
 
 func (f kvFormatter) withCtx(fields []zapcore.Field) kvFormatter {

@@ -9,7 +9,8 @@ import (
 
 // The few MessagePack forms the fluentd forward protocol needs, written as
 // g3's rmp calls write them: strings, arrays and maps in their smallest
-// form; integers in the fixed 64-bit forms of rmp's write_u64/write_i64.
+// form; integers in the fixed form of their Rust type, as rmp's write_u16,
+// write_u32, write_u64, write_i64, ... do (never the smallest form).
 
 func mpArray(b []byte, n int) []byte {
 	switch {
@@ -70,13 +71,32 @@ func mpBool(b []byte, v bool) []byte {
 	return append(b, 0xc2)
 }
 
-func mpUint(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(append(b, 0xcf), v) }
-
-func mpInt(b []byte, v int64) []byte {
-	if v >= 0 {
-		return mpUint(b, uint64(v))
+// mpUint writes v in the fixed form of an unsigned integer of width bits
+// (8, 16, 32 or 64); mpInt likewise for a signed one.
+func mpUint(b []byte, v uint64, width uint8) []byte {
+	switch width {
+	case 8:
+		return append(b, 0xcc, byte(v))
+	case 16:
+		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
+	case 32:
+		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
 	}
-	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
+}
+
+func mpInt(b []byte, v int64, width uint8) []byte {
+	switch width {
+	case 8:
+		return append(b, 0xd0, byte(v))
+	case 16:
+		return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(v))
+	case 32:
+		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(v))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
+	}
 }
 
 func mpFloat(b []byte, v float64) []byte {

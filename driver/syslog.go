@@ -10,10 +10,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap/zapcore"
-
-	"github.com/proxylog/tasklog"
 )
 
 // Facility is a syslog facility (RFC 5424, 6.2.1).
@@ -93,6 +92,15 @@ const ceeEventFlag = "@cee:"
 // after ReconnectInterval, and records logged meanwhile are dropped and
 // counted, so a dead syslog daemon costs the proxy nothing but drops.
 func NewSyslog(cfg SyslogConfig, opts Options) (*Core, error) {
+	f, err := newSyslogFormatter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newCore("syslog", f, opts, func(q *queue) sink { return &datagramSink{cfg: f.cfg, q: q} }), nil
+}
+
+// newSyslogFormatter checks cfg and fills in its defaults.
+func newSyslogFormatter(cfg SyslogConfig) (*syslogFormatter, error) {
 	if cfg.Ident == "" {
 		cfg.Ident = programName()
 	}
@@ -127,10 +135,7 @@ func NewSyslog(cfg SyslogConfig, opts Options) (*Core, error) {
 	if cfg.EmitHostname {
 		f.hostname, _ = os.Hostname()
 	}
-	if cfg.CEE {
-		f.json = newCEEBody(cfg.AppendReportTS)
-	}
-	return newCore("syslog", f, opts, func(q *queue) sink { return &datagramSink{cfg: cfg, q: q} }), nil
+	return f, nil
 }
 
 type syslogFormatter struct {
@@ -139,15 +144,11 @@ type syslogFormatter struct {
 	pid      int
 	hostname string
 	kv       kvFormatter
-	json     *ceeBody // CEE: the JSON body
 }
 
 func (f *syslogFormatter) with(fields []zapcore.Field) formatter {
 	c := *f
 	c.kv = f.kv.withCtx(fields)
-	if f.json != nil {
-		c.json = f.json.with(fields)
-	}
 	return &c
 }
 
@@ -180,12 +181,12 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 		b = strconv.AppendInt(b, int64(f.pid), 10)
 		b = append(b, ']', ':', ' ')
 	}
-	if f.json != nil {
-		b = append(b, f.cfg.CEEEventFlag...)
-		return f.json.format(b, ent, fields)
-	}
-	e := f.kv.collect(fields)
+	e := f.kv.collectG3(fields)
 	defer putKV(e)
+	if f.cfg.CEE {
+		b = append(b, f.cfg.CEEEventFlag...)
+		return appendCEE(b, e, ent, f.cfg.AppendReportTS), nil
+	}
 	if f.cfg.RFC5424 {
 		b = append(b, "[g3proxy@"...)
 		b = strconv.AppendInt(b, int64(f.cfg.EnterpriseID), 10)
@@ -243,50 +244,85 @@ func appendOr(b []byte, s, dflt string) []byte {
 	return append(b, s...)
 }
 
-// ceeBody writes the JSON object of g3's CEE format: the context and
-// fields as tasklog's encoder writes them, then report_ts when asked, then
-// msg last.
-type ceeBody struct {
-	enc      zapcore.Encoder
-	reportTS bool
-}
-
-func newCEEBody(reportTS bool) *ceeBody {
-	cfg := tasklog.EncoderConfig()
-	cfg.MessageKey, cfg.TimeKey, cfg.SkipLineEnding = "", "", true
-	return &ceeBody{enc: tasklog.NewEncoder(cfg), reportTS: reportTS}
-}
-
-func (c *ceeBody) with(fields []zapcore.Field) *ceeBody {
-	enc := c.enc.Clone()
-	for i := range fields {
-		fields[i].AddTo(enc)
+// appendCEE appends g3's CEE body (lib/g3-syslog format/cee.rs): one
+// JSON object as serde_json writes it, the keys in g3's order with unset
+// ones left out, then report_ts when asked, then msg.
+func appendCEE(b []byte, e *kvEncoder, ent zapcore.Entry, reportTS bool) []byte {
+	b = append(b, '{')
+	n := 0
+	for i := range e.pairs {
+		p := &e.pairs[i]
+		if p.kind == kindNone {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = appendSerdeString(b, p.key)
+		b = append(b, ':')
+		if p.kind == kindStr {
+			b = appendSerdeString(b, p.s)
+		} else {
+			b, _ = p.text(b)
+		}
 	}
-	return &ceeBody{enc: enc, reportTS: c.reportTS}
-}
-
-func (c *ceeBody) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	line, err := c.enc.EncodeEntry(ent, fields)
-	if err != nil {
-		return b, err
-	}
-	defer line.Free()
-	obj := line.Bytes()
-	if n := len(obj); n < 2 || obj[0] != '{' || obj[n-1] != '}' {
-		return b, fmt.Errorf("unexpected JSON object %q", obj)
-	}
-	b = append(b, obj[:len(obj)-1]...)
-	if len(obj) > 2 {
-		b = append(b, ',')
-	}
-	if c.reportTS {
+	if reportTS {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
 		b = append(b, `"report_ts":`...)
 		b = strconv.AppendInt(b, ent.Time.Unix(), 10)
+	}
+	if n > 0 {
 		b = append(b, ',')
 	}
 	b = append(b, `"msg":`...)
-	b = tasklog.AppendJSONString(b, ent.Message)
-	return append(b, '}'), nil
+	b = appendSerdeString(b, ent.Message)
+	return append(b, '}')
+}
+
+// appendSerdeString appends s as a JSON string the way serde_json writes
+// one: '"' and '\\' escaped, \b \f \n \r \t, other control characters
+// as \u00xx, everything else (DEL and non-ASCII included) as it is; a byte
+// that is not valid UTF-8 (Rust strings have none) as U+FFFD.
+func appendSerdeString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = utf8.AppendRune(b, utf8.RuneError)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+		i++
+	}
+	return append(b, '"')
 }
 
 // datagramSink sends each record as one datagram to a syslog daemon.
