@@ -107,8 +107,31 @@ func g3Records() []g3Record {
 			RemoteReadBytes: 5, RemoteReadPackets: 6, RemoteWriteBytes: 7, RemoteWritePackets: math.MaxUint64}})
 	udp.TotalTime = time.Hour
 
+	ftp := base(0, &tasklog.FTPOverHTTP{ServerAddr: netip.MustParseAddrPort("127.0.0.1:8080"),
+		ClientAddr: netip.MustParseAddrPort("127.0.0.1:50001"), Upstream: "ftp.example:21",
+		NextBindIP: netip.MustParseAddr("::1"), NextExpire: start,
+		Control: tasklog.FTPConn{BoundAddr: netip.MustParseAddrPort("[::1]:40001"), PeerAddr: netip.MustParseAddrPort("[::1]:21"),
+			ConnectTries: 1, ConnectSpend: 2000, ReadBytes: 300, WriteBytes: 80},
+		Data:   tasklog.FTPConn{ConnectTries: 0, ReadBytes: 10000},
+		Method: "GET", URI: "ftp://anon:secret@ftp.example/pub/file", UserAgent: "curl", RspStatus: 200,
+		ClientReadBytes: 90, ClientWriteBytes: 10200})
+	ftp.Escaper, ftp.Reason, ftp.TotalTime = "", tasklog.ReasonFinished, 1500*time.Millisecond
+
+	udpConnect := base(tasklog.EventConnected, &tasklog.UDPConnect{
+		TCPServerAddr: netip.MustParseAddrPort("127.0.0.1:1080"), TCPClientAddr: netip.MustParseAddrPort("127.0.0.1:50000"),
+		UDPListenAddr: netip.MustParseAddrPort("127.0.0.1:40000"), UDPClientAddr: netip.MustParseAddrPort("127.0.0.1:50001"),
+		Upstream: "dns.example:53", NextBoundAddr: netip.MustParseAddrPort("127.0.0.1:40001"),
+		NextPeerAddr: netip.MustParseAddrPort("127.0.0.53:53")})
+	udpConnect.User, udpConnect.Escaper, udpConnect.ReadyTime = "u", "direct", time.Millisecond
+
+	shutdown := base(tasklog.EventClientShutdown, tcp())
+	shutdown.TotalTime = time.Second
+
 	return []g3Record{
 		{"tcp-finished", "closed by client", finished},
+		{"tcp-client-shutdown", "", shutdown},
+		{"ftp-finished", "finished", ftp},
+		{"udp-connect-connected", "", udpConnect},
 		{"tcp-created", "", created},
 		{"http-hostile", "upstream read failed: " + hostileText, hostile},
 		{"udp-periodic", "", udp},
