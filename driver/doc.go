@@ -14,8 +14,29 @@
 //     (lib/g3-fluentd);
 //   - [NewJournal]: systemd-journald's native protocol (lib/g3-journal);
 //   - [NewStdout]: g3's stdout text format (lib/g3-stdlog);
-//   - [NewJSON]: tasklog's JSON lines, the object g3 sends as CEE;
+//   - [NewJSON]: tasklog's JSON lines (the keys of g3's CEE body, in
+//     tasklog's order with msg first; the syslog driver's CEE body has
+//     g3's order);
 //   - [NewDiscard]: nothing, g3's default.
+//
+// # g3's bytes
+//
+// The syslog, fluentd and journal drivers write what g3proxy's formatters
+// write, byte for byte (testdata/g3bytes holds the golden data). g3 builds
+// its records with slog, which writes a logger's keys before the record's,
+// each list last to first; its loggers carry daemon_name, log_type, pid
+// and the server's (escaper's, resolver's) type and name. The drivers
+// follow the same rule for any zap logger: the context fields (a Logger's
+// With) and those logger keys go first, last to first, then the entry's
+// other fields, last to first. A task logger built with
+// tasklog.LoggerFields writes
+//
+//	server_name, server_type, pid, log_type, daemon_name, r_wr_bytes, ..., task_id, task_type
+//
+// Strings are escaped with Rust's escape_debug tables in syslog text and
+// structured data, as serde_json escapes them in CEE; integers go to
+// fluentd in the MessagePack form of the zap method that added them
+// (AddUint16 as uint 16, and so on), as g3's Rust types decide.
 //
 // [Config] chooses one, and [ParseYAML] reads it from g3proxy's own log
 // configuration. Each Core counts its records ([Core.Stats],
