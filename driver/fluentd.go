@@ -6,10 +6,12 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -31,8 +33,22 @@ type FluentdConfig struct {
 	SharedKey, Username, Password string
 	// Hostname is sent in PING; default this host's name.
 	Hostname string
+	// BindIP is the source address of the connection (g3's bind_ip);
+	// unset lets the kernel choose.
+	BindIP netip.Addr
+	// KeepAlive configures TCP keepalive (g3's tcp_keepalive); nil is
+	// g3's default, on with 60s idle.
+	KeepAlive *net.KeepAliveConfig
 	// TLS connects over TLS with this configuration; nil is plain TCP.
+	// Its ServerName is the name the certificate must have (g3's
+	// tls_name); empty means the server's IP address, as in g3.
 	TLS *tls.Config
+	// TLSHandshakeTimeout bounds the TLS handshake (g3's tls_client
+	// handshake_timeout); default 10s.
+	TLSHandshakeTimeout time.Duration
+	// TLSDisableSNI sends no server name in the TLS handshake, while
+	// still checking the certificate against it (g3's disable_sni).
+	TLSDisableSNI bool
 	// ConnectTimeout bounds a connect and its handshake (default 10s);
 	// after a failed connect the driver waits ConnectDelay (default 10s)
 	// before the next, keeping records in the retry queue meanwhile.
@@ -40,6 +56,11 @@ type FluentdConfig struct {
 	// WriteTimeout bounds one write (default 1s); a record whose write
 	// times out is dropped, as g3 does.
 	WriteTimeout time.Duration
+	// FlushInterval is g3's flush_interval: how long g3 may hold records
+	// before it writes them (default 100ms). tasklog writes each record
+	// as it comes, which meets any interval; it is kept so that a
+	// configuration reads back as written.
+	FlushInterval time.Duration
 	// RetryQueueLen is how many records wait for a connection (default
 	// 10); when it is full the oldest is dropped.
 	RetryQueueLen int
@@ -88,6 +109,12 @@ func NewFluentd(cfg FluentdConfig, opts Options) (*Core, error) {
 	}
 	if cfg.RetryQueueLen <= 0 {
 		cfg.RetryQueueLen = 10
+	}
+	if cfg.TLSHandshakeTimeout <= 0 {
+		cfg.TLSHandshakeTimeout = 10 * time.Second
+	}
+	if cfg.KeepAlive == nil {
+		cfg.KeepAlive = &net.KeepAliveConfig{Enable: true, Idle: 60 * time.Second, Interval: -1, Count: -1}
 	}
 	f := &fluentdFormatter{tag: cfg.Tag}
 	return newCore("fluentd", f, opts, func(q *queue) sink { return newFluentdSink(cfg, q) }), nil
@@ -310,7 +337,13 @@ func (s *fluentdSink) peerGone() bool {
 func (s *fluentdSink) dial() (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ConnectTimeout)
 	defer cancel()
-	var d net.Dialer
+	d := net.Dialer{KeepAliveConfig: *s.cfg.KeepAlive}
+	if !s.cfg.KeepAlive.Enable {
+		d.KeepAlive = -1
+	}
+	if s.cfg.BindIP.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(s.cfg.BindIP, 0))
+	}
 	c, err := d.DialContext(ctx, "tcp", s.cfg.Address)
 	if err != nil {
 		return nil, err
@@ -323,12 +356,11 @@ func (s *fluentdSink) dial() (net.Conn, error) {
 	deadline, _ := ctx.Deadline()
 	_ = c.SetDeadline(deadline)
 	if s.cfg.TLS != nil {
-		cfg := s.cfg.TLS.Clone()
-		if cfg.ServerName == "" {
-			cfg.ServerName, _, _ = net.SplitHostPort(s.cfg.Address)
-		}
-		tc := tls.Client(c, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
+		tc := tls.Client(c, s.tlsConfig())
+		hctx, hcancel := context.WithTimeout(s.ctx, s.cfg.TLSHandshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		hcancel()
+		if err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -346,6 +378,33 @@ func (s *fluentdSink) dial() (net.Conn, error) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	return c, nil
+}
+
+// tlsConfig is the TLS configuration of one connection: the server name
+// to check is TLS.ServerName, else the server's IP; with TLSDisableSNI it
+// is checked by hand, since crypto/tls sends what it checks.
+func (s *fluentdSink) tlsConfig() *tls.Config {
+	cfg := s.cfg.TLS.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(s.cfg.Address)
+	}
+	if !s.cfg.TLSDisableSNI || cfg.InsecureSkipVerify {
+		return cfg
+	}
+	name, roots := cfg.ServerName, cfg.RootCAs
+	cfg.ServerName, cfg.InsecureSkipVerify = "", true
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("tls: the server sent no certificate")
+		}
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter})
+		return err
+	}
+	return cfg
 }
 
 // handshake runs the forward protocol's shared key authentication.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
@@ -50,6 +51,9 @@ type SyslogConfig struct {
 	// instead (target_udp).
 	UnixPath string
 	UDPAddr  string
+	// BindIP is the source address of UDP datagrams (g3's bind_ip);
+	// unset lets the kernel choose.
+	BindIP netip.Addr
 	// Facility; default daemon, as g3's configuration parser sets it.
 	Facility *Facility
 	// RFC5424 selects the RFC 5424 header and structured data body
@@ -114,6 +118,9 @@ func newSyslogFormatter(cfg SyslogConfig) (*syslogFormatter, error) {
 		if _, _, err := net.SplitHostPort(cfg.UDPAddr); err != nil {
 			return nil, fmt.Errorf("tasklog/driver: syslog: UDP address %q: %w", cfg.UDPAddr, err)
 		}
+	}
+	if cfg.BindIP.IsValid() && cfg.UDPAddr == "" {
+		return nil, errors.New("tasklog/driver: syslog: BindIP is for UDP targets only")
 	}
 	if cfg.ReconnectInterval <= 0 {
 		cfg.ReconnectInterval = DefaultReconnectInterval
@@ -340,7 +347,11 @@ type datagramSink struct {
 
 func (s *datagramSink) dial() (net.Conn, error) {
 	if s.cfg.UDPAddr != "" {
-		return net.DialTimeout("udp", s.cfg.UDPAddr, s.cfg.WriteTimeout)
+		d := net.Dialer{Timeout: s.cfg.WriteTimeout}
+		if s.cfg.BindIP.IsValid() {
+			d.LocalAddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(s.cfg.BindIP, 0))
+		}
+		return d.Dial("udp", s.cfg.UDPAddr)
 	}
 	return net.DialUnix("unixgram", nil, &net.UnixAddr{Name: s.cfg.UnixPath, Net: "unixgram"})
 }
