@@ -64,7 +64,7 @@ func TestHostileClients(t *testing.T) {
 		}
 	}
 	for _, m := range f.finished(t, tasks) {
-		if m["reason"] != "InvalidClientProtocol" || m["rsp_status"] != int64(400) {
+		if m["reason"] != "InvalidClientProtocol" || m["rsp_status"] != uint16(400) {
 			t.Errorf("record %v, want InvalidClientProtocol with rsp_status 400", m)
 		}
 	}

@@ -142,7 +142,7 @@ func TestConnectTunnelCounts(t *testing.T) {
 	m := f.finished(t, 1)[0]
 	for k, v := range map[string]any{"task_type": "TcpConnect", "upstream": target, "reason": "Finished",
 		"c_rd_bytes": uint64(len(up)), "r_wr_bytes": uint64(len(up)), "r_rd_bytes": uint64(len(down)),
-		"c_wr_bytes": uint64(len(down)), "stage": "Relaying", "tcp_connect_tries": int64(1)} {
+		"c_wr_bytes": uint64(len(down)), "stage": "Relaying", "tcp_connect_tries": uint64(1)} {
 		if m[k] != v {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
 		}
@@ -187,7 +187,7 @@ func TestForwardGet(t *testing.T) {
 			wantURI = "http://bob:xyz@" + host + "/a?x=1"
 		}
 		for k, v := range map[string]any{"task_type": "HttpForward", "method": "GET", "uri": wantURI,
-			"user_agent": fmt.Sprintf("test/%d", i), "rsp_status": int64(200), "origin_status": int64(200),
+			"user_agent": fmt.Sprintf("test/%d", i), "rsp_status": uint16(200), "origin_status": uint16(200),
 			"reason": "Finished", "stage": "Finished", "msg": "finished", "upstream": host,
 			"c_rd_bytes": uint64(len(reqs[i])), "c_wr_bytes": uint64(respBytes[i]), "reuse_connection": i == 1} {
 			if m[k] != v {
