@@ -202,7 +202,7 @@ type queue struct {
 func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) *Core {
 	opts = opts.withDefaults()
 	q := &queue{name: name, ch: make(chan *[]byte, opts.QueueSize), opts: opts}
-	q.pool.New = func() any { b := make([]byte, 0, 1024); return &b }
+	q.pool.New = func() any { b := make([]byte, 0, 2048); return &b }
 	for i := 0; i < opts.Writers; i++ {
 		s := newSink(q)
 		q.sinks = append(q.sinks, s)

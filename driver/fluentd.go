@@ -156,7 +156,7 @@ func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 		case kindBool:
 			b = mpBool(b, p.n == 1)
 		case kindFloat:
-			b = mpFloat(b, p.f)
+			b = mpFloat(b, p.float())
 		default:
 			b = mpStr(b, p.s)
 		}

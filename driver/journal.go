@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -91,27 +92,35 @@ func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 	return appendJournalField(b, "MESSAGE", ent.Message), nil
 }
 
-// journalKeys caches cleaned keys: a record's keys are a small fixed set
-// (a plain map: looking a string up in it allocates nothing). It stops
-// growing at a bound, for programs that log unbounded key names.
-var journalKeys = struct {
-	sync.RWMutex
-	m map[string]string // "" when the key is left out
-}{m: map[string]string{}}
+// journalKeys caches cleaned keys: a record's keys are a small fixed set.
+// Readers load the map without a lock (looking a string up allocates
+// nothing); a new key copies it. It stops growing at a bound, for
+// programs that log unbounded key names.
+var (
+	journalKeys   atomic.Pointer[map[string]string] // "" when the key is left out
+	journalKeysMu sync.Mutex
+)
 
 func cachedJournalKey(k string) (string, bool) {
-	journalKeys.RLock()
-	s, ok := journalKeys.m[k]
-	journalKeys.RUnlock()
-	if ok {
-		return s, s != ""
+	if m := journalKeys.Load(); m != nil {
+		if s, ok := (*m)[k]; ok {
+			return s, s != ""
+		}
 	}
-	s, ok = journalKey(k)
-	journalKeys.Lock()
-	if len(journalKeys.m) < 4096 {
-		journalKeys.m[k] = s
+	s, ok := journalKey(k)
+	journalKeysMu.Lock()
+	defer journalKeysMu.Unlock()
+	old := journalKeys.Load()
+	if old == nil || len(*old) < 4096 {
+		m := make(map[string]string, 64)
+		if old != nil {
+			for k, v := range *old {
+				m[k] = v
+			}
+		}
+		m[k] = s
+		journalKeys.Store(&m)
 	}
-	journalKeys.Unlock()
 	return s, ok
 }
 

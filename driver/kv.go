@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,20 +30,22 @@ const (
 	kindStr   kind = iota // a string (g3 quotes it in its text formats)
 	kindInt               // a signed integer, in n
 	kindUint              // an unsigned integer, in n
-	kindFloat             // a float, in f
+	kindFloat             // a float, its bits in n
 	kindBool              // a bool, in n (0 or 1)
 	kindNone              // a key g3 writes as none (fluentd's nil)
 )
 
 type pair struct {
 	key   string
-	kind  kind
-	width uint8  // kindInt, kindUint: the bits of the type it was added as (8 to 64), as g3's Rust types
 	s     string // kindStr; a view of kvEncoder.arena once collected, when off >= 0
-	n     uint64
-	f     float64
-	off   int // kindStr: where a byte-string value starts in the arena, or -1
+	n     uint64 // kindInt, kindUint, kindBool; kindFloat's bits; kindStr with off >= 0: its length
+	off   int32  // kindStr: where a byte-string value starts in the arena, or -1
+	kind  kind
+	width uint8 // kindInt, kindUint: the bits of the type it was added as (8 to 64), as g3's Rust types
 }
+
+// float returns a kindFloat pair's value.
+func (p *pair) float() float64 { return math.Float64frombits(p.n) }
 
 // kvEncoder is a zapcore.ObjectEncoder that keeps a record's keys and
 // typed values in order, for the drivers whose formats are not JSON. A
@@ -116,7 +119,7 @@ func (e *kvEncoder) AddString(key, v string) { e.add(pair{key: key, kind: kindSt
 func (e *kvEncoder) AddByteString(key string, v []byte) {
 	off := len(e.arena)
 	e.arena = append(e.arena, v...)
-	e.add(pair{key: key, kind: kindStr, off: off, n: uint64(len(v))})
+	e.add(pair{key: key, kind: kindStr, off: int32(off), n: uint64(len(v))})
 }
 
 func (e *kvEncoder) AddBinary(key string, v []byte) {
@@ -143,7 +146,7 @@ func (e *kvEncoder) addUint(key string, v uint64, width uint8) {
 func (e *kvEncoder) AddInt64(key string, v int64)   { e.addInt(key, v, 64) }
 func (e *kvEncoder) AddUint64(key string, v uint64) { e.addUint(key, v, 64) }
 func (e *kvEncoder) AddFloat64(key string, v float64) {
-	e.add(pair{key: key, kind: kindFloat, f: v})
+	e.add(pair{key: key, kind: kindFloat, n: math.Float64bits(v)})
 }
 func (e *kvEncoder) AddFloat32(key string, v float32) { e.AddFloat64(key, float64(v)) }
 func (e *kvEncoder) AddInt(key string, v int)         { e.addInt(key, int64(v), 64) }
@@ -213,7 +216,7 @@ func (p *pair) text(b []byte) ([]byte, bool) {
 	case kindBool:
 		return strconv.AppendBool(b, p.n == 1), false
 	case kindFloat:
-		return strconv.AppendFloat(b, p.f, 'g', -1, 64), false
+		return strconv.AppendFloat(b, p.float(), 'g', -1, 64), false
 	default:
 		return append(b, p.s...), true
 	}

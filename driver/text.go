@@ -18,6 +18,15 @@ import (
 // too (sd).
 func appendEscapeDebug(b []byte, s string, sd bool) []byte {
 	for i := 0; i < len(s); {
+		// A run of printable ASCII that needs no escape goes in at once.
+		j := i
+		for j < len(s) && plainASCII[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c < 0x7f {
 			switch c {
@@ -55,6 +64,15 @@ func appendEscapeDebug(b []byte, s string, sd bool) []byte {
 	}
 	return b
 }
+
+// plainASCII marks the bytes escape_debug writes as they are in both text
+// and structured data: printable ASCII but \ ' " ].
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '\\' && c != '\'' && c != '"' && c != ']'
+	}
+	return t
+}()
 
 type runeRange struct{ lo, hi rune }
 
