@@ -627,6 +627,25 @@ func TestFaults(t *testing.T) {
 		})
 	}
 
+	run("journal: socket absent, then present", func(t *testing.T, row *faultRow) {
+		path := filepath.Join(t.TempDir(), "journal.sock")
+		core := NewJournal(JournalConfig{Path: path}, faultOpts)
+		l := newFaultLogger(core)
+		l.log(20)
+		core.Sync()
+		r := listenUnixgram(t, path)
+		row.recovered = l.probe(t, r.count, 5*time.Second)
+		l.log(200)
+		core.Sync()
+		waitCount(t, r.count, int64(core.Stats().Passed))
+		l.closeRow(t, row)
+		row.received = r.count()
+		r.stop()
+		if row.st.DropPeerUnreachable < 20 || row.received != int64(row.st.Passed) {
+			t.Errorf("stats %+v, received %d: want the 20 logged while absent dropped, the rest received", row.st, row.received)
+		}
+	})
+
 	run("journal: reader stopped", func(t *testing.T, row *faultRow) {
 		path := filepath.Join(t.TempDir(), "journal.sock")
 		r := listenUnixgram(t, path)
