@@ -191,10 +191,10 @@ func (s *journalSink) socket() (*net.UnixConn, error) {
 }
 
 func (s *journalSink) deliver(rec []byte) {
-	c, err := s.socket()
-	if err == nil && s.q.abandoned.Load() {
-		return
+	if s.q.abandoned.Load() {
+		return // Close has counted it
 	}
+	c, err := s.socket()
 	if err == nil {
 		addr := &net.UnixAddr{Name: s.cfg.Path, Net: "unixgram"}
 		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))

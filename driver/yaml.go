@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -1066,13 +1067,11 @@ func (p *yparser) sockAddr(path string, v *yaml.Node, env bool) (netip.AddrPort,
 			if a, err := netip.ParseAddr(host); err == nil {
 				addrs = []netip.Addr{a}
 			} else {
-				ips, err := net.LookupIP(host)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				addrs, err = lookupHost(ctx, host)
+				cancel()
 				if err != nil {
 					return netip.AddrPort{}, p.errorf(path, v, "%v", err)
-				}
-				for _, ip := range ips {
-					a, _ := netip.AddrFromSlice(ip)
-					addrs = append(addrs, a.Unmap())
 				}
 			}
 			if len(addrs) != 1 {
@@ -1090,6 +1089,16 @@ func (p *yparser) sockAddr(path string, v *yaml.Node, env bool) (netip.AddrPort,
 		return netip.AddrPort{}, p.errorf(path, v, "want %s", want)
 	}
 	return ap, nil
+}
+
+// lookupHost resolves "@HOST:PORT" addresses, as g3 does with the
+// system's resolver; tests replace it, so that they resolve nothing.
+var lookupHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	for i, a := range addrs {
+		addrs[i] = a.Unmap()
+	}
+	return addrs, err
 }
 
 // ip is g3's as_ipaddr.

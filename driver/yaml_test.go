@@ -1,7 +1,9 @@
 package driver
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"crypto/x509"
 	"net"
 	"net/netip"
@@ -421,4 +423,23 @@ func TestFluentdTLSWithoutSNI(t *testing.T) {
 			t.Errorf("tls_name %s: the server got %d records, want %d", tc.name, got, tc.want)
 		}
 	}
+}
+
+// Whatever the bytes, reading a log configuration never panics, and an
+// error says where once.
+func FuzzParseYAMLLog(f *testing.F) {
+	for _, s := range []string{"syslog", "task:\n  syslog:\n    target_udp: 127.0.0.1:514\n", "log:\n  default:\n    fluentd:\n      tls_client:\n        ciphers: [a, b]\n",
+		"task:\n  fluentd:\n    connect_timeout: 1h 30m\n", "escape: [1, {a: b}]", "&a [*a]", "task: {fluentd: {tcp_keepalive: {probe_count: '99999999999'}}}"} {
+		f.Add([]byte(s), "task")
+	}
+	// No name is ever looked up with the system's resolver in a test.
+	saved := lookupHost
+	f.Cleanup(func() { lookupHost = saved })
+	lookupHost = func(context.Context, string) ([]netip.Addr, error) { return nil, errors.New("no lookups in tests") }
+	f.Fuzz(func(t *testing.T, data []byte, logType string) {
+		_, err := ParseYAMLLog(data, logType, "testdata")
+		if err != nil && strings.Count(err.Error(), "tasklog/driver") != 1 {
+			t.Errorf("error %q: want the package prefix once", err)
+		}
+	})
 }
