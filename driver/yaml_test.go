@@ -3,8 +3,8 @@ package driver
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"crypto/x509"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
