@@ -16,7 +16,10 @@
 // its driver is told to; [EncoderConfig] writes it, and a TimeKey of ""
 // leaves it out. Keys come in tasklog's order (logger-level keys, shared
 // keys, the sub-type's), where g3's slog drivers print them in reverse
-// source order; JSON readers do not see the order.
+// source order; JSON readers do not see the order. Package driver
+// (github.com/proxylog/tasklog/driver) delivers records the way g3's log
+// drivers do, syslog, fluentd, journald and stdout, byte for byte in g3's
+// order.
 //
 // # Records
 //
@@ -25,6 +28,14 @@
 // [HTTPForward], [FTPOverHTTP], [UDPAssociate] or [UDPConnect]. Enums
 // ([ServerType], [Stage], [Event], [Reason]) print g3's exact words, and
 // durations print as Rust's {:.3?} does ("12.346ms"), see [FormatDuration].
+//
+// [Server] and [Task] are the task helper: they measure a task, count its
+// bytes and write its records, exactly one finished record per task.
+//
+// Beside the task log, g3proxy writes an Escape log: an [EscapeLog] is one
+// failed attempt to reach the next hop (a TCP connect, a TLS handshake, a
+// UDP send), joined to the task by task_id; write it with [EscapeField]
+// through a logger built with [EscapeLoggerFields].
 //
 // # Logging with zap
 //

@@ -47,6 +47,54 @@ func enumCases() []enumCase {
 			},
 		},
 		{
+			name: "EscapeType", end: int(escapeTypeEnd),
+			words: strings.Fields("TcpConnect TlsHandshake UdpSendto"),
+			str:   func(v uint8) string { return EscapeType(v).String() },
+			valid: func(v uint8) bool { return EscapeType(v).IsValid() },
+			parse: func(s string) (uint8, error) { v, err := ParseEscapeType(s); return uint8(v), err },
+			text:  func(v uint8) encoding.TextMarshaler { return EscapeType(v) },
+			fresh: func() (encoding.TextUnmarshaler, func() uint8) {
+				var x EscapeType
+				return &x, func() uint8 { return uint8(x) }
+			},
+		},
+		{
+			name: "TCPConnectError", end: int(tcpConnectErrorEnd),
+			words: strings.Fields("MethodUnavailable EscaperNotUsable ResolveFailed SetupSocketFailed ConnectFailed TimeoutByRule NoAddressConnected ForbiddenAddressFamily ForbiddenRemoteAddress ProxyProtocolEncodeError ProxyProtocolWriteFailed NegotiationReadFailed NegotiationWriteFailed NegotiationRejected NegotiationPeerTimeout NegotiationProtocolErr InternalServerError InternalTlsClientError PeerTlsHandshakeTimeout PeerTlsHandshakeFailed UpstreamTlsHandshakeTimeout UpstreamTlsHandshakeFailed"),
+			str:   func(v uint8) string { return TCPConnectError(v).String() },
+			valid: func(v uint8) bool { return TCPConnectError(v).IsValid() },
+			parse: func(s string) (uint8, error) { v, err := ParseTCPConnectError(s); return uint8(v), err },
+			text:  func(v uint8) encoding.TextMarshaler { return TCPConnectError(v) },
+			fresh: func() (encoding.TextUnmarshaler, func() uint8) {
+				var x TCPConnectError
+				return &x, func() uint8 { return uint8(x) }
+			},
+		},
+		{
+			name: "UDPSendtoError", end: int(udpSendtoErrorEnd),
+			words: strings.Fields("NoListenSocket RecvFailed SendFailed BatchSendFailed InvalidPacket AddressNotSupported DomainNotResolved ForbiddenTargetIpAddress RemoteSessionClosed RemoteSessionError InternalServerError"),
+			str:   func(v uint8) string { return UDPSendtoError(v).String() },
+			valid: func(v uint8) bool { return UDPSendtoError(v).IsValid() },
+			parse: func(s string) (uint8, error) { v, err := ParseUDPSendtoError(s); return uint8(v), err },
+			text:  func(v uint8) encoding.TextMarshaler { return UDPSendtoError(v) },
+			fresh: func() (encoding.TextUnmarshaler, func() uint8) {
+				var x UDPSendtoError
+				return &x, func() uint8 { return uint8(x) }
+			},
+		},
+		{
+			name: "TLSApplication", end: int(tlsApplicationEnd),
+			words: strings.Fields("HttpForward HttpProxy TcpStream"),
+			str:   func(v uint8) string { return TLSApplication(v).String() },
+			valid: func(v uint8) bool { return TLSApplication(v).IsValid() },
+			parse: func(s string) (uint8, error) { v, err := ParseTLSApplication(s); return uint8(v), err },
+			text:  func(v uint8) encoding.TextMarshaler { return TLSApplication(v) },
+			fresh: func() (encoding.TextUnmarshaler, func() uint8) {
+				var x TLSApplication
+				return &x, func() uint8 { return uint8(x) }
+			},
+		},
+		{
 			name: "Stage", end: int(stageEnd),
 			words: strings.Fields("Created Preparing Connecting Connected Replying LoggedIn Relaying Finished"),
 			str:   func(v uint8) string { return Stage(v).String() },

@@ -62,6 +62,41 @@ func genKeyTable() string {
 	return b.String()
 }
 
+// escapeKeys returns the keys the code writes for a full Escape record of
+// typ, in order.
+func escapeKeys(typ EscapeType) []string {
+	for _, rec := range fullEscapeRecords() {
+		if rec.Detail.EscapeType() == typ {
+			var k keyRecorder
+			e := recEnc{w: &k}
+			rec.encode(&e)
+			return k.keys
+		}
+	}
+	return nil
+}
+
+func genEscape() string {
+	var b strings.Builder
+	b.WriteString("| escape_type | keys, in the order tasklog writes them |\n|---|---|\n")
+	for t := EscapeType(1); t < escapeTypeEnd; t++ {
+		b.WriteString("| " + t.String() + " | " + strings.Join(escapeKeys(t), " ") + " |\n")
+	}
+	b.WriteString("\n")
+	for _, e := range []struct {
+		name  string
+		words []string
+	}{
+		{"EscapeType (escape_type)", escapeTypeWords.words},
+		{"TCPConnectError (reason of TcpConnect)", tcpConnectErrorWords.words},
+		{"UDPSendtoError (reason of UdpSendto)", udpSendtoErrorWords.words},
+		{"TLSApplication (tls_application)", tlsApplicationWords.words},
+	} {
+		b.WriteString("- " + e.name + ": `" + strings.Join(e.words[1:], "` `") + "`\n")
+	}
+	return b.String()
+}
+
 func genEnums() string {
 	var b strings.Builder
 	for _, e := range []struct {
@@ -112,7 +147,7 @@ func TestSchemaDocMatchesCode(t *testing.T) {
 	}
 	doc := string(raw)
 	for _, sec := range []struct{ name, body string }{
-		{"keys", genKeyTable()}, {"enums", genEnums()}, {"reasons", genReasons()},
+		{"keys", genKeyTable()}, {"enums", genEnums()}, {"reasons", genReasons()}, {"escape", genEscape()},
 	} {
 		begin, end := "<!-- BEGIN generated "+sec.name+" -->\n", "<!-- END generated "+sec.name+" -->"
 		i, j := strings.Index(doc, begin), strings.Index(doc, end)
@@ -140,6 +175,13 @@ func TestSchemaDocMatchesCode(t *testing.T) {
 		for _, k := range codeKeys(typ, EventFinished) {
 			if !documented[k] {
 				t.Errorf("%s: key %s (%v) has no row in the key reference", path, k, typ)
+			}
+		}
+	}
+	for typ := EscapeType(1); typ < escapeTypeEnd; typ++ {
+		for _, k := range escapeKeys(typ) {
+			if !documented[k] {
+				t.Errorf("%s: Escape key %s (%v) has no row in a key reference", path, k, typ)
 			}
 		}
 	}

@@ -24,11 +24,11 @@ func BenchmarkFormat(b *testing.B) {
 	}
 	for _, r := range recs {
 		for _, name := range []string{"json", "rfc3164", "rfc3164-cee", "rfc5424", "fluentd", "journal", "stdout"} {
-			f := formats[name].with(logFields())
+			f := formats[name].with(r.ctx)
 			b.Run(r.name+"/"+name, func(b *testing.B) {
 				ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: r.msg}
 				buf := make([]byte, 0, 4096)
-				fields := []zapcore.Field{tasklog.Field(r.rec)}
+				fields := []zapcore.Field{r.field}
 				b.ReportAllocs()
 				for b.Loop() {
 					var err error

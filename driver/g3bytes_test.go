@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog"
@@ -67,7 +68,13 @@ const hostileText = "q\"b\\s]e=a'p\x00\x01\t\n\r\x1b\x7f nb\u00a0e\u0301vs\ufe0f
 
 type g3Record struct {
 	name, msg string
-	rec       *tasklog.TaskLog
+	ctx       []zapcore.Field // the logger's keys
+	field     zapcore.Field   // the record
+}
+
+// escapeCtx are g3's escape logger keys with the pid fixed to 4242.
+func escapeCtx() []zapcore.Field {
+	return []zapcore.Field{zap.String("daemon_name", "g3proxy"), zap.String("log_type", "Escape"), zap.Uint32("pid", 4242)}
 }
 
 func g3Records() []g3Record {
@@ -127,14 +134,26 @@ func g3Records() []g3Record {
 	shutdown := base(tasklog.EventClientShutdown, tcp())
 	shutdown.TotalTime = time.Second
 
+	escapeTCP := &tasklog.EscapeLog{EscaperType: "DirectFixed", EscaperName: "direct", TaskID: id, Detail: &tasklog.EscapeTCPConnect{
+		Upstream: "example.com:443", NextBindIP: netip.MustParseAddr("192.0.2.10"), NextBoundAddr: netip.MustParseAddrPort("192.0.2.10:40000"),
+		NextPeerAddr: netip.MustParseAddrPort("93.184.216.34:443"), ConnectTries: 3, ConnectSpend: 3 * time.Second,
+		Reason: tasklog.TCPConnectErrorConnectFailed}}
+	escapeTLS := &tasklog.EscapeLog{EscaperType: "DirectFixed", EscaperName: hostileText, TaskID: id, Detail: &tasklog.EscapeTLSHandshake{
+		Upstream: "[2001:db8::1]:443", TLSName: "2001:db8::1", TLSPeer: "[2001:db8::1]:443", TLSApplication: tasklog.TLSApplicationTCPStream}}
+
+	task := func(name, msg string, rec *tasklog.TaskLog) g3Record {
+		return g3Record{name, msg, logFields(), tasklog.Field(rec)}
+	}
 	return []g3Record{
-		{"tcp-finished", "closed by client", finished},
-		{"tcp-client-shutdown", "", shutdown},
-		{"ftp-finished", "finished", ftp},
-		{"udp-connect-connected", "", udpConnect},
-		{"tcp-created", "", created},
-		{"http-hostile", "upstream read failed: " + hostileText, hostile},
-		{"udp-periodic", "", udp},
+		task("tcp-finished", "closed by client", finished),
+		task("tcp-client-shutdown", "", shutdown),
+		task("ftp-finished", "finished", ftp),
+		task("udp-connect-connected", "", udpConnect),
+		task("tcp-created", "", created),
+		task("http-hostile", "upstream read failed: "+hostileText, hostile),
+		task("udp-periodic", "", udp),
+		{"escape-tcp-connect", "connect failed: connection refused", escapeCtx(), tasklog.EscapeField(escapeTCP)},
+		{"escape-tls-hostile", "upstream tls handshake failed: " + hostileText, escapeCtx(), tasklog.EscapeField(escapeTLS)},
 	}
 }
 
@@ -148,9 +167,9 @@ func writeRecordsTSV(t *testing.T, path string) {
 	for _, r := range g3Records() {
 		fmt.Fprintf(&b, "record\t%s\t%s\n", r.name, hx(r.msg))
 		e := getKV()
-		e.encode(logFields())
+		e.encode(r.ctx)
 		ctxEnd := len(e.pairs)
-		e.encode([]zapcore.Field{tasklog.Field(r.rec)})
+		e.encode([]zapcore.Field{r.field})
 		e.seal()
 		for pass := 0; pass < 2; pass++ {
 			for i, p := range e.pairs {
@@ -265,7 +284,7 @@ func TestDriversWriteG3Bytes(t *testing.T) {
 		seen[parts[1]] = true
 		g3, _ := hex.DecodeString(parts[2])
 		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: r.msg}
-		got, err := fm.with(logFields()).format(nil, ent, []zapcore.Field{tasklog.Field(r.rec)})
+		got, err := fm.with(r.ctx).format(nil, ent, []zapcore.Field{r.field})
 		if err != nil {
 			t.Errorf("%s/%s: %v", parts[0], parts[1], err)
 			continue
