@@ -201,3 +201,21 @@ func Example_slog() {
 	// Output:
 	// {"msg":"","daemon_name":"g3proxy","log_type":"Task","server_type":"HttpProxy","server_name":"http","task_type":"UdpAssociate","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Created","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","wait_time":"23.456µs","tcp_server_addr":"127.0.0.1:1080","tcp_client_addr":"127.0.0.1:40000"}
 }
+
+// An escaper's failed connect goes to the Escape log, with the task's id,
+// and the error's text as the message.
+func ExampleEscapeField() {
+	logger := exampleLogger()
+	rec := &tasklog.EscapeLog{
+		EscaperType: "DirectFixed", EscaperName: "direct", TaskID: exampleRecord().TaskID,
+		Detail: &tasklog.EscapeTCPConnect{
+			Upstream:     "example.com:443",
+			NextPeerAddr: netip.MustParseAddrPort("93.184.216.34:443"),
+			ConnectTries: 1, ConnectSpend: 1234567,
+			Reason: tasklog.TCPConnectErrorConnectFailed,
+		},
+	}
+	tasklog.LogEscape(logger, zap.InfoLevel, "connect failed: connection refused", rec)
+	// Output:
+	// {"msg":"connect failed: connection refused","escaper_type":"DirectFixed","escaper_name":"direct","escape_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","upstream":"example.com:443","next_peer_addr":"93.184.216.34:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","reason":"ConnectFailed"}
+}
