@@ -35,7 +35,10 @@
 // Beside the task log, g3proxy writes an Escape log: an [EscapeLog] is one
 // failed attempt to reach the next hop (a TCP connect, a TLS handshake, a
 // UDP send), joined to the task by task_id; write it with [EscapeField]
-// through a logger built with [EscapeLoggerFields].
+// through a logger built with [EscapeLoggerFields]. Its resolvers write a
+// Resolve log: a [ResolveLog] is one failed resolution, with g3's error
+// words and texts ([ResolveErrorText]); write it with [ResolveField]
+// through a logger built with [ResolveLoggerFields].
 //
 // # Logging with zap
 //

@@ -86,6 +86,10 @@ func (o *orderedKeys) AddUint64(k string, v uint64) {
 	o.MapObjectEncoder.AddUint64(k, v)
 }
 func (o *orderedKeys) AddNone(k string) { o.keys = append(o.keys, k) }
+func (o *orderedKeys) AddUint16(k string, v uint16) {
+	o.keys = append(o.keys, k)
+	o.MapObjectEncoder.AddUint16(k, v)
+}
 
 // Unset optional keys are g3's none: left out of JSON, nil to fluentd; a
 // zero tcp_connect_spend is still written, as g3's LtDuration is.

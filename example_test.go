@@ -219,3 +219,19 @@ func ExampleEscapeField() {
 	// Output:
 	// {"msg":"connect failed: connection refused","escaper_type":"DirectFixed","escaper_name":"direct","escape_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","upstream":"example.com:443","next_peer_addr":"93.184.216.34:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","reason":"ConnectFailed"}
 }
+
+// A failed resolution goes to the Resolve log, with g3's text of the error
+// as the message.
+func ExampleLogResolve() {
+	logger := exampleLogger()
+	rec := &tasklog.ResolveLog{
+		ResolverType: "hickory", ResolverName: "main",
+		Servers:   []netip.Addr{netip.MustParseAddr("127.0.0.53")},
+		QueryType: tasklog.QueryTypeA, Duration: 1500 * time.Microsecond, RRSource: tasklog.RRSourceQuery,
+		ErrorType: tasklog.ResolveErrorServer, ErrorSubtype: tasklog.ResolveErrorNotFound,
+		Domain: "nx.example",
+	}
+	tasklog.LogResolve(logger, zap.InfoLevel, rec, "")
+	// Output:
+	// {"msg":"server error: server claims domain name not found","resolver_type":"hickory","resolver_name":"main","server":"127.0.0.53","query_type":"A","duration":"1.500ms","rr_source":"query","error_type":"ServerError","error_subtype":"NOTFOUND","domain":"nx.example"}
+}

@@ -97,6 +97,43 @@ func genEscape() string {
 	return b.String()
 }
 
+// resolveKeys returns the keys the code writes for a full Resolve record.
+func resolveKeys() []string {
+	var k keyRecorder
+	e := recEnc{w: &k}
+	fullResolveRecord().encode(&e)
+	return k.keys
+}
+
+func genResolve() string {
+	var b strings.Builder
+	b.WriteString("Keys, in the order tasklog writes them: " + strings.Join(resolveKeys(), " ") + "\n\n")
+	for _, e := range []struct {
+		name  string
+		words []string
+	}{
+		{"QueryType (query_type)", queryTypeWords.words},
+		{"RRSource (rr_source)", rrSourceWords.words},
+		{"ResolveErrorType (error_type)", resolveErrorTypeWords.words},
+		{"ResolveErrorSubtype (error_subtype)", resolveErrorSubtypeWords.words},
+	} {
+		b.WriteString("- " + e.name + ": `" + strings.Join(e.words[1:], "` `") + "`\n")
+	}
+	b.WriteString("\n| error_type | error_subtype | message text |\n|---|---|---|\n")
+	for t := ResolveErrorType(1); t < resolveErrorTypeEnd; t++ {
+		if t == ResolveErrorServer || t == ResolveErrorDriver || t == ResolveErrorLocal {
+			for s := ResolveErrorSubtype(1); s < resolveErrorSubtypeEnd; s++ {
+				if subtypeOf(s) == t {
+					b.WriteString("| " + t.String() + " | " + s.String() + " | " + ResolveErrorText(t, s, "...") + " |\n")
+				}
+			}
+			continue
+		}
+		b.WriteString("| " + t.String() + " | \"\" | " + ResolveErrorText(t, 0, "...") + " |\n")
+	}
+	return b.String()
+}
+
 func genEnums() string {
 	var b strings.Builder
 	for _, e := range []struct {
@@ -147,7 +184,7 @@ func TestSchemaDocMatchesCode(t *testing.T) {
 	}
 	doc := string(raw)
 	for _, sec := range []struct{ name, body string }{
-		{"keys", genKeyTable()}, {"enums", genEnums()}, {"reasons", genReasons()}, {"escape", genEscape()},
+		{"keys", genKeyTable()}, {"enums", genEnums()}, {"reasons", genReasons()}, {"escape", genEscape()}, {"resolve", genResolve()},
 	} {
 		begin, end := "<!-- BEGIN generated "+sec.name+" -->\n", "<!-- END generated "+sec.name+" -->"
 		i, j := strings.Index(doc, begin), strings.Index(doc, end)
@@ -176,6 +213,11 @@ func TestSchemaDocMatchesCode(t *testing.T) {
 			if !documented[k] {
 				t.Errorf("%s: key %s (%v) has no row in the key reference", path, k, typ)
 			}
+		}
+	}
+	for _, k := range resolveKeys() {
+		if !documented[k] {
+			t.Errorf("%s: Resolve key %s has no row in a key reference", path, k)
 		}
 	}
 	for typ := EscapeType(1); typ < escapeTypeEnd; typ++ {

@@ -50,7 +50,7 @@ var g3bytesTime = time.Date(2026, 11, 24, 10, 30, 4, 987654321, time.UTC)
 // g3Types are the Rust types of g3's integer keys (g3proxy/src/log/task,
 // module/*/task.rs): they decide fluentd's MessagePack forms.
 var g3Types = map[string]string{
-	"pid": "u32", "rsp_status": "u16", "origin_status": "u16",
+	"pid": "u32", "rsp_status": "u16", "origin_status": "u16", "server_port": "u16",
 	"tcp_connect_tries": "usize", "ftp_c_connect_tries": "usize", "ftp_d_connect_tries": "usize",
 	"c_rd_bytes": "u64", "c_wr_bytes": "u64", "r_rd_bytes": "u64", "r_wr_bytes": "u64",
 	"c_rd_packets": "u64", "c_wr_packets": "u64", "r_rd_packets": "u64", "r_wr_packets": "u64",
@@ -72,9 +72,14 @@ type g3Record struct {
 	field     zapcore.Field   // the record
 }
 
-// escapeCtx are g3's escape logger keys with the pid fixed to 4242.
+// escapeCtx and resolveCtx are g3's escape and resolve logger keys with
+// the pid fixed to 4242.
 func escapeCtx() []zapcore.Field {
 	return []zapcore.Field{zap.String("daemon_name", "g3proxy"), zap.String("log_type", "Escape"), zap.Uint32("pid", 4242)}
+}
+
+func resolveCtx() []zapcore.Field {
+	return []zapcore.Field{zap.String("daemon_name", "g3proxy"), zap.String("log_type", "Resolve"), zap.Uint32("pid", 4242)}
 }
 
 func g3Records() []g3Record {
@@ -141,6 +146,14 @@ func g3Records() []g3Record {
 	escapeTLS := &tasklog.EscapeLog{EscaperType: "DirectFixed", EscaperName: hostileText, TaskID: id, Detail: &tasklog.EscapeTLSHandshake{
 		Upstream: "[2001:db8::1]:443", TLSName: "2001:db8::1", TLSPeer: "[2001:db8::1]:443", TLSApplication: tasklog.TLSApplicationTCPStream}}
 
+	resolveNX := &tasklog.ResolveLog{ResolverType: "hickory", ResolverName: "main", BindIP: netip.MustParseAddr("127.0.0.1"),
+		Servers: []netip.Addr{netip.MustParseAddr("127.0.0.53"), netip.MustParseAddr("::1")}, ServerPort: 53,
+		QueryType: tasklog.QueryTypeA, Duration: 1500 * time.Microsecond, RRSource: tasklog.RRSourceQuery,
+		ErrorType: tasklog.ResolveErrorServer, ErrorSubtype: tasklog.ResolveErrorNotFound, Domain: "nx.example"}
+	resolveEmpty := &tasklog.ResolveLog{ResolverType: "hickory", ResolverName: hostileText, BindInterface: "eth0",
+		Encryption: "DnsOverHttps(dns.example)", QueryType: tasklog.QueryTypeAAAA, RRSource: tasklog.RRSourceCache,
+		ErrorType: tasklog.ResolveErrorEmptyDomain}
+
 	task := func(name, msg string, rec *tasklog.TaskLog) g3Record {
 		return g3Record{name, msg, logFields(), tasklog.Field(rec)}
 	}
@@ -154,6 +167,8 @@ func g3Records() []g3Record {
 		task("udp-periodic", "", udp),
 		{"escape-tcp-connect", "connect failed: connection refused", escapeCtx(), tasklog.EscapeField(escapeTCP)},
 		{"escape-tls-hostile", "upstream tls handshake failed: " + hostileText, escapeCtx(), tasklog.EscapeField(escapeTLS)},
+		{"resolve-notfound", "server error: server claims domain name not found", resolveCtx(), tasklog.ResolveField(resolveNX)},
+		{"resolve-empty-hostile", "empty domain", resolveCtx(), tasklog.ResolveField(resolveEmpty)},
 	}
 }
 
