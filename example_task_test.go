@@ -1,6 +1,7 @@
 package tasklog_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -25,9 +26,13 @@ func handleConnect(srv *tasklog.Server, client net.Conn, accepted time.Time, tar
 	defer func() { task.Finish(reason, err) }()
 
 	task.SetStage(tasklog.StageConnecting)
-	remote, err := net.DialTimeout("tcp", target, 5*time.Second)
+	// Dial resolves and connects as g3's direct escaper does, and records
+	// the escaper, tcp_connect_tries/spend and next_bound/peer_addr.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	remote, err := task.Dial(ctx, target)
+	cancel()
 	if err != nil {
-		reason = tasklog.ReasonFor(err, tasklog.SideUpstream) // UpstreamNotConnected, ...
+		reason = tasklog.ReasonFor(err, tasklog.SideUpstream) // UpstreamNotResolved, UpstreamNotConnected
 		return
 	}
 	defer remote.Close()

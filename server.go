@@ -22,6 +22,7 @@ type Server struct {
 	periodic  time.Duration
 	sched     *periodic // the Periodic records' schedule; nil when off
 	filter    func(*TaskLog) bool
+	dialer    *Dialer // Task.Dial's; nil is the zero Dialer
 
 	mu   sync.Mutex
 	open Task // sentinel of the open tasks' ring (open.prev, open.next); guarded by mu
