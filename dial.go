@@ -86,13 +86,28 @@ func orDefault[T int | time.Duration](v, dflt T) T {
 // *net.DNSError), so [ReasonFor] gives the reason g3 gives:
 // UpstreamNotResolved or UpstreamNotConnected.
 type DialError struct {
-	Upstream string
-	Tries    int
+	Upstream string // the host:port asked for
+	Tries    int    // the connect attempts made
 	Err      error
 }
 
+// Error returns the failure in g3's words, so that a finished record's
+// message reads as g3's ("upstream not connected: connection refused",
+// "upstream not resolved: server error: server claims domain name not
+// found"): a connect error's text, or the resolver's.
 func (e *DialError) Error() string {
-	return "tasklog: dial " + e.Upstream + " (" + strconv.Itoa(e.Tries) + " tries): " + e.Err.Error()
+	var dnsErr *net.DNSError
+	if errors.As(e.Err, &dnsErr) {
+		return dnsErr.Err
+	}
+	var ne net.Error
+	if errors.As(e.Err, &ne) && ne.Timeout() {
+		return "timed out" // g3: TimeoutByRule is UpstreamNotConnected(TimedOut)
+	}
+	if errors.Is(e.Err, context.Canceled) {
+		return e.Err.Error()
+	}
+	return connectErrorText(e.Err)
 }
 
 // Unwrap returns Err.

@@ -2,137 +2,30 @@ package resolver
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
-	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/internal/dnstest"
 )
 
-// dnsServer answers on a loopback UDP port (and TCP on the same port) by
-// name: ok.example has 127.0.0.1 and ::1, nx.example is NXDOMAIN,
-// fail.example SERVFAIL, refused.example REFUSED, empty.example has no
-// address, slow.example is never answered, big.example is truncated over
-// UDP and answered over TCP.
-type dnsServer struct {
-	addr netip.AddrPort
-	udp  net.PacketConn
-	tcp  net.Listener
-	wg   sync.WaitGroup
-}
-
-func startDNS(t *testing.T) *dnsServer {
-	t.Helper()
-	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &dnsServer{udp: udp, addr: udp.LocalAddr().(*net.UDPAddr).AddrPort()}
-	if s.tcp, err = net.Listen("tcp", s.addr.String()); err != nil {
-		udp.Close()
-		t.Skipf("no TCP port beside the UDP one: %v", err)
-	}
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := udp.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if out := answer(buf[:n], true); out != nil {
-				udp.WriteTo(out, from)
-			}
-		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := s.tcp.Accept()
-			if err != nil {
-				return
-			}
-			var l [2]byte
-			if _, err := readFull(c, l[:]); err == nil {
-				q := make([]byte, binary.BigEndian.Uint16(l[:]))
-				if _, err := readFull(c, q); err == nil {
-					if out := answer(q, false); out != nil {
-						c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(out))), out...))
-					}
-				}
-			}
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { udp.Close(); s.tcp.Close(); s.wg.Wait() })
-	return s
-}
-
-func answer(q []byte, udp bool) []byte {
-	var m dnsmessage.Message
-	if err := m.Unpack(q); err != nil || len(m.Questions) != 1 {
-		return nil
-	}
-	question := m.Questions[0]
-	r := dnsmessage.Message{Header: dnsmessage.Header{ID: m.Header.ID, Response: true, RecursionAvailable: true}, Questions: m.Questions}
-	a := func(ip string) {
-		h := dnsmessage.ResourceHeader{Name: question.Name, Class: dnsmessage.ClassINET, TTL: 60}
-		addr := netip.MustParseAddr(ip)
-		if addr.Is4() && question.Type == dnsmessage.TypeA {
-			h.Type = dnsmessage.TypeA
-			r.Answers = append(r.Answers, dnsmessage.Resource{Header: h, Body: &dnsmessage.AResource{A: addr.As4()}})
-		}
-		if addr.Is6() && question.Type == dnsmessage.TypeAAAA {
-			h.Type = dnsmessage.TypeAAAA
-			r.Answers = append(r.Answers, dnsmessage.Resource{Header: h, Body: &dnsmessage.AAAAResource{AAAA: addr.As16()}})
-		}
-	}
-	switch question.Name.String() {
-	case "ok.example.":
-		a("127.0.0.1")
-		a("::1")
-	case "nx.example.":
-		r.Header.RCode = dnsmessage.RCodeNameError
-	case "fail.example.":
-		r.Header.RCode = dnsmessage.RCodeServerFailure
-	case "refused.example.":
-		r.Header.RCode = dnsmessage.RCodeRefused
-	case "empty.example.":
-	case "slow.example.":
-		return nil
-	case "big.example.":
-		if udp {
-			r.Header.Truncated = true
-		} else {
-			a("127.0.0.9")
-		}
-	default:
-		r.Header.RCode = dnsmessage.RCodeNameError
-	}
-	out, _ := r.Pack()
-	return out
-}
-
-func newResolver(s *dnsServer) (*Resolver, *observer.ObservedLogs) {
+func newResolver(s *dnstest.Server) (*Resolver, *observer.ObservedLogs) {
 	core, logs := observer.New(zapcore.InfoLevel)
-	return &Resolver{Name: "main", Servers: []netip.AddrPort{s.addr}, Timeout: 300 * time.Millisecond,
+	return &Resolver{Name: "main", Servers: []netip.AddrPort{s.Addr}, Timeout: 300 * time.Millisecond,
 		Logger: zap.New(core).With(tasklog.ResolveLoggerFields("g3proxy")...)}, logs
 }
 
 func TestLookupAnswers(t *testing.T) {
-	s := startDNS(t)
+	s := dnstest.Start(t)
 	r, logs := newResolver(s)
 	ctx := context.Background()
 	for _, tt := range []struct {
@@ -161,7 +54,7 @@ func TestLookupAnswers(t *testing.T) {
 
 // Each failure is a *net.DNSError and one Resolve record with g3's words.
 func TestLookupFailures(t *testing.T) {
-	s := startDNS(t)
+	s := dnstest.Start(t)
 	for _, tt := range []struct {
 		host      string
 		typ, sub  string
@@ -191,7 +84,7 @@ func TestLookupFailures(t *testing.T) {
 		m := entries[0].ContextMap()
 		if entries[0].Message != tt.msg || m["log_type"] != "Resolve" || m["resolver_type"] != "hickory" || m["resolver_name"] != "main" ||
 			m["error_type"] != tt.typ || m["error_subtype"] != tt.sub || m["domain"] != tt.host || m["query_type"] != "A" ||
-			m["rr_source"] != "query" || m["server"] != "127.0.0.1" || m["server_port"] != s.addr.Port() {
+			m["rr_source"] != "query" || m["server"] != "127.0.0.1" || m["server_port"] != s.Addr.Port() {
 			t.Errorf("%s: Resolve record %q %v", tt.host, entries[0].Message, m)
 		}
 		if _, ok := m["duration"]; !ok {
@@ -203,7 +96,7 @@ func TestLookupFailures(t *testing.T) {
 // A server that is not there (ICMP port unreachable): ConnRefused, and the
 // next server is asked.
 func TestLookupNextServer(t *testing.T) {
-	s := startDNS(t)
+	s := dnstest.Start(t)
 	dead, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +111,7 @@ func TestLookupNextServer(t *testing.T) {
 	if e := logs.All(); len(e) != 1 || e[0].ContextMap()["error_subtype"] != "ConnRefused" {
 		t.Errorf("records %v, want one ConnRefused", e)
 	}
-	r.Servers = []netip.AddrPort{deadAddr, s.addr}
+	r.Servers = []netip.AddrPort{deadAddr, s.Addr}
 	if got, err := r.LookupNetIP(context.Background(), "ip4", "ok.example"); err != nil || len(got) != 1 {
 		t.Errorf("with a second server: %v, %v", got, err)
 	}
@@ -228,7 +121,7 @@ func TestLookupNextServer(t *testing.T) {
 // UpstreamNotResolved with one Resolve record; a name that resolves
 // connects with no record.
 func TestDialThroughResolver(t *testing.T) {
-	s := startDNS(t)
+	s := dnstest.Start(t)
 	r, logs := newResolver(s)
 	taskCore, tasks := observer.New(zapcore.InfoLevel)
 	srv := tasklog.NewServer(tasklog.ServerTypeHTTPProxy, "http", zap.New(taskCore),

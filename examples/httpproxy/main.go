@@ -6,6 +6,10 @@
 //	go run ./examples/httpproxy -listen 127.0.0.1:3128
 //	curl -x http://127.0.0.1:3128 http://example.com/
 //
+// A failed connect of a CONNECT tunnel is also an Escape record, and with
+// -dns IP:PORT upstream names are resolved by that server, each failed
+// resolution a Resolve record: g3proxy's three logs, on one log driver.
+//
 // SIGINT or SIGTERM shuts it down, finishing every open task with
 // CanceledAsServerQuit.
 package main
@@ -16,10 +20,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"time"
 
+	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
 	"github.com/proxylog/tasklog/examples/internal/serving"
+	"github.com/proxylog/tasklog/resolver"
 )
 
 func main() { serving.Main("httpproxy", run) }
@@ -36,22 +43,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	created := fs.Bool("created", false, "write Created records")
 	connected := fs.Bool("connected", false, "write Connected records")
 	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
+	dns := fs.String("dns", "", "IP:PORT of a DNS server to resolve upstreams with, writing g3's Resolve records (default: the system's resolver)")
 	logFlags := serving.AddLogFlags(fs)
 	if err := serving.ParseFlags(fs, args, "periodic", "idle"); err != nil {
 		return err
 	}
-	logger, closeLog, err := logFlags.NewLogger(stdout, stderr, *daemon)
+	var servers []netip.AddrPort
+	if *dns != "" {
+		ap, err := netip.ParseAddrPort(*dns)
+		if err != nil {
+			return fmt.Errorf("-dns %q: want IP:PORT: %w", *dns, err)
+		}
+		servers = []netip.AddrPort{ap}
+	}
+	logs, closeLog, err := logFlags.NewLoggers(stdout, stderr, *daemon)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	var r tasklog.Resolver
+	if servers != nil {
+		r = &resolver.Resolver{Name: "default", Servers: servers, Logger: logs.Resolve}
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
-	p := httpproxy.New(httpproxy.Config{Name: *name, Logger: logger, Periodic: *periodic,
-		Created: *created, Connected: *connected, Idle: *idle})
+	p := httpproxy.New(httpproxy.Config{Name: *name, Logger: logs.Task, Periodic: *periodic,
+		Created: *created, Connected: *connected, Idle: *idle, Resolver: r, EscapeLogger: logs.Escape})
 	fmt.Fprintln(stderr, "listening on", ln.Addr())
 	return serving.RunUntil(ctx, func() error { return p.Serve(ln) }, p.Shutdown)
 }

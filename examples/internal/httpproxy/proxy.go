@@ -48,9 +48,14 @@ type Config struct {
 	// bounds the wait for the next request on a kept-alive connection
 	// (default 60s; the connection is closed).
 	HeaderTimeout, IdleTimeout time.Duration
-	// Resolver looks up upstream names; nil is the system's. Tests point
-	// one at a DNS server of their own on loopback.
-	Resolver *net.Resolver
+	// Resolver looks up upstream names (a *net.Resolver, or tasklog's
+	// resolver package, which writes Resolve records); nil is the
+	// system's. Tests point one at a DNS server of their own on loopback.
+	Resolver tasklog.Resolver
+	// EscapeLogger receives the Escape record of every failed connect of
+	// a CONNECT tunnel (build it with tasklog.EscapeLoggerFields); nil
+	// writes none.
+	EscapeLogger *zap.Logger
 	// ResponseTimeout bounds the wait for an origin's response header
 	// (default 30s; 504 and UpstreamAppTimeout when it runs out).
 	ResponseTimeout time.Duration
@@ -84,7 +89,8 @@ func New(cfg Config) *Proxy {
 	if cfg.ResponseTimeout <= 0 {
 		cfg.ResponseTimeout = 30 * time.Second
 	}
-	opts := []tasklog.ServerOption{tasklog.WithPeriodic(cfg.Periodic)}
+	opts := []tasklog.ServerOption{tasklog.WithPeriodic(cfg.Periodic),
+		tasklog.WithDialer(&tasklog.Dialer{Resolver: cfg.Resolver, ConnectTimeout: cfg.DialTimeout, EscapeLogger: cfg.EscapeLogger})}
 	if cfg.Created {
 		opts = append(opts, tasklog.WithCreatedRecords())
 	}
@@ -217,24 +223,15 @@ func (p *Proxy) tunnel(cc net.Conn, br *bufio.Reader, req *http.Request, waitSta
 	defer func() { task.Finish(reason, err) }()
 
 	task.SetStage(tasklog.StageConnecting)
-	dialStart := time.Now()
-	d := net.Dialer{Timeout: p.cfg.DialTimeout, Resolver: p.cfg.Resolver}
-	remote, dialErr := d.DialContext(p.ctx, "tcp", detail.Upstream)
-	spend := time.Since(dialStart)
-	task.Update(func(r *tasklog.TaskLog) {
-		d := r.Detail.(*tasklog.TCPConnect)
-		d.ConnectTries, d.ConnectSpend = 1, spend
-		if remote != nil {
-			d.NextBoundAddr, d.NextPeerAddr = addrPort(remote.LocalAddr()), addrPort(remote.RemoteAddr())
-		}
-	})
+	// Dial connects as g3's direct escaper does and records the escaper,
+	// the tries and the addresses; a failed attempt is an Escape record.
+	remote, dialErr := task.Dial(p.ctx, detail.Upstream)
 	if dialErr != nil {
 		io.WriteString(cc, "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 		reason, err = tasklog.ReasonFor(dialErr, tasklog.SideUpstream), dialErr
 		return
 	}
 	defer remote.Close()
-	task.SetEscaper("direct")
 	task.Connected()
 	task.SetStage(tasklog.StageReplying)
 	if _, werr := io.WriteString(cc, "HTTP/1.1 200 Connection established\r\n\r\n"); werr != nil {
@@ -283,9 +280,8 @@ func (p *Proxy) connect(task *tasklog.Task, u *upstreamConn, scheme, hostport st
 		return true, nil
 	}
 	u.close()
-	d := net.Dialer{Timeout: p.cfg.DialTimeout, Resolver: p.cfg.Resolver}
 	start := time.Now()
-	raw, err := d.DialContext(p.ctx, "tcp", hostport)
+	raw, err := p.dialForward(hostport)
 	spend := time.Since(start)
 	task.Update(func(r *tasklog.TaskLog) {
 		d := r.Detail.(*tasklog.HTTPForward)
@@ -551,4 +547,31 @@ func addrPort(a net.Addr) netip.AddrPort {
 	}
 	ap, _ := netip.ParseAddrPort(a.String())
 	return ap
+}
+
+// dialForward connects a forwarded request's origin, through the
+// configured resolver.
+func (p *Proxy) dialForward(hostport string) (net.Conn, error) {
+	d := net.Dialer{Timeout: p.cfg.DialTimeout}
+	switch r := p.cfg.Resolver.(type) {
+	case nil:
+	case *net.Resolver:
+		d.Resolver = r
+	default:
+		host, port, err := net.SplitHostPort(hostport)
+		if err != nil {
+			return nil, err
+		}
+		if _, perr := netip.ParseAddr(host); perr != nil {
+			addrs, err := r.LookupNetIP(p.ctx, "ip", host)
+			if err != nil {
+				return nil, err
+			}
+			if len(addrs) == 0 {
+				return nil, &net.DNSError{Err: "no address found", Name: host, IsNotFound: true}
+			}
+			hostport = net.JoinHostPort(addrs[0].String(), port)
+		}
+	}
+	return d.DialContext(p.ctx, "tcp", hostport)
 }

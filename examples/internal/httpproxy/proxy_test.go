@@ -225,8 +225,14 @@ func TestRefusedUpstream(t *testing.T) {
 		t.Fatalf("GET to a closed port: %v %v", resp, err)
 	}
 	for _, m := range f.finished(t, 2) {
-		if m["reason"] != "UpstreamNotConnected" || !strings.HasPrefix(m["msg"].(string), "upstream not connected: dial tcp") {
-			t.Errorf("reason %v, message %q", m["reason"], m["msg"])
+		// The tunnel's Dial words it as g3 does; the forwarded GET's plain
+		// net.Dialer as Go does.
+		want := "upstream not connected: dial tcp"
+		if m["task_type"] == "TcpConnect" {
+			want = "upstream not connected: connection refused"
+		}
+		if m["reason"] != "UpstreamNotConnected" || !strings.HasPrefix(m["msg"].(string), want) {
+			t.Errorf("reason %v, message %q, want %q", m["reason"], m["msg"], want)
 		}
 	}
 }

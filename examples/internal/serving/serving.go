@@ -166,9 +166,21 @@ func AddLogFlags(fs *flag.FlagSet) *LogFlags {
 // keys, and a function that flushes and closes its driver (printing its
 // counters to stderr with -log-stats).
 func (f *LogFlags) NewLogger(stdout, stderr io.Writer, daemonName string) (*zap.Logger, func(), error) {
+	l, closeFn, err := f.NewLoggers(stdout, stderr, daemonName)
+	return l.Task, closeFn, err
+}
+
+// Loggers are a program's three g3 logs, on one log driver.
+type Loggers struct {
+	Task, Escape, Resolve *zap.Logger
+}
+
+// NewLoggers is NewLogger with the Escape and Resolve loggers beside the
+// task logger, each with its g3 logger keys, all through the one driver.
+func (f *LogFlags) NewLoggers(stdout, stderr io.Writer, daemonName string) (Loggers, func(), error) {
 	cfg, err := driver.ParseTarget(f.Target)
 	if err != nil {
-		return nil, nil, err
+		return Loggers{}, nil, err
 	}
 	cfg.Ident, cfg.Output = f.Ident, stdout
 	cfg.Options.ErrorOutput = zapcore.AddSync(stderr)
@@ -179,18 +191,18 @@ func (f *LogFlags) NewLogger(stdout, stderr io.Writer, daemonName string) (*zap.
 		if f.CAFile != "" {
 			pem, err := os.ReadFile(f.CAFile)
 			if err != nil {
-				return nil, nil, err
+				return Loggers{}, nil, err
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, nil, fmt.Errorf("-fluentd-ca %s: no PEM certificate", f.CAFile)
+				return Loggers{}, nil, fmt.Errorf("-fluentd-ca %s: no PEM certificate", f.CAFile)
 			}
 			cfg.Fluentd.TLS.RootCAs = pool
 		}
 	}
 	core, err := cfg.Build()
 	if err != nil {
-		return nil, nil, err
+		return Loggers{}, nil, err
 	}
 	closeFn := func() {
 		core.Close()
@@ -200,7 +212,12 @@ func (f *LogFlags) NewLogger(stdout, stderr io.Writer, daemonName string) (*zap.
 				cfg.Driver, s.Total, s.Passed, s.Bytes, s.Dropped(), s.DropQueueFull, s.DropFormatFailed, s.DropPeerUnreachable, s.DropTooLarge, s.DropClosed)
 		}
 	}
-	return zap.New(core).With(tasklog.LoggerFields(daemonName)...), closeFn, nil
+	base := zap.New(core)
+	return Loggers{
+		Task:    base.With(tasklog.LoggerFields(daemonName)...),
+		Escape:  base.With(tasklog.EscapeLoggerFields(daemonName)...),
+		Resolve: base.With(tasklog.ResolveLoggerFields(daemonName)...),
+	}, closeFn, nil
 }
 
 // NewLogger returns a synchronous task logger writing tasklog's JSON
