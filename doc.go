@@ -31,6 +31,9 @@
 //
 // [Server] and [Task] are the task helper: they measure a task, count its
 // bytes and write its records, exactly one finished record per task.
+// [Task.Dial] connects a task to its upstream as g3's direct escaper does
+// (happy eyeballs, tries, timeouts; a [Dialer] per server) and records the
+// escaper, tries, spend and addresses; [Task.Relay] relays a tunnel.
 //
 // Beside the task log, g3proxy writes an Escape log: an [EscapeLog] is one
 // failed attempt to reach the next hop (a TCP connect, a TLS handshake, a
@@ -55,7 +58,9 @@
 //		ce.Write(tasklog.Field(rec))
 //	}
 //
-// Marshaling a record allocates nothing of its own.
+// Marshaling a record allocates nothing of its own. [NewCore] is a core
+// that writes those lines with no second copy, and [Log] writes a record
+// without building a field slice.
 //
 // # Logging with slog
 //

@@ -273,3 +273,9 @@ func EscapeLoggerFields(daemonName string) []zap.Field {
 		zap.Uint32("pid", uint32(os.Getpid())),
 	}
 }
+
+// EscapeObject returns a zap field that writes rec's keys nested under
+// key, as [Object] does for a task record.
+func EscapeObject(key string, rec *EscapeLog) zap.Field {
+	return zap.Field{Key: key, Type: zapcore.ObjectMarshalerType, Interface: rec}
+}

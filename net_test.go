@@ -540,3 +540,51 @@ func TestRelayUpstreamHangsUpMidUpload(t *testing.T) {
 		t.Errorf("Relay = %v, %v; want an upstream-side failure", res.reason, res.err)
 	}
 }
+
+// noHalfClose hides CloseWrite, as a wrapper that replays bytes a
+// bufio.Reader read past a CONNECT head does.
+type noHalfClose struct{ net.Conn }
+
+// A client connection that cannot half-close: when the upstream ends, the
+// client still sees the end of the stream at once (a full close instead of
+// a FIN), and the task ends Finished with every byte counted.
+func TestRelayWithoutHalfClose(t *testing.T) {
+	client, proxyClientSide := tcpPair(t)
+	proxyRemoteSide, upstream := tcpPair(t)
+	logger, logs := observed()
+	srv := NewServer(ServerTypeHTTPProxy, "http", logger)
+	task := srv.NewTask(time.Now(), "", tcpDetail())
+	done := make(chan relayResult, 1)
+	go func() {
+		reason, err := task.Relay(noHalfClose{proxyClientSide}, proxyRemoteSide, 0)
+		task.Finish(reason, err)
+		done <- relayResult{reason, err}
+	}()
+	client.Write([]byte("ping"))
+	buf := make([]byte, 4)
+	upstream.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(upstream, buf); err != nil {
+		t.Fatal(err)
+	}
+	upstream.Write([]byte("pong"))
+	upstream.Close()
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(client)
+	if err != nil || string(got) != "pong" {
+		t.Fatalf("the client read %q, %v: want pong and the end of the stream", got, err)
+	}
+	var r relayResult
+	select {
+	case r = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("relay did not end")
+	}
+	if r.reason != ReasonFinished || r.err != nil {
+		t.Errorf("relay ended %v, %v; want Finished", r.reason, r.err)
+	}
+	f := &relayFixture{logs: logs}
+	m := f.finished(t)
+	if m["c_rd_bytes"] != uint64(4) || m["c_wr_bytes"] != uint64(4) || m["r_rd_bytes"] != uint64(4) || m["r_wr_bytes"] != uint64(4) {
+		t.Errorf("counters %v", m)
+	}
+}

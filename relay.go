@@ -28,6 +28,12 @@ import (
 // idle and 1.5*idle, Relay ends the task with [ReasonIdle] and [ErrIdle];
 // it uses read deadlines for that, and leaves them set.
 //
+// A connection that cannot half-close (no CloseWrite, as a wrapper that
+// replays bytes a bufio.Reader read past a CONNECT head) is closed fully
+// instead, so that its peer sees the end of the stream rather than wait
+// for its own timeout: what that peer still had to send is lost, and the
+// other direction, ended by that close, counts as ended gracefully.
+//
 // Relay marks the task Relaying before it starts. It returns when both
 // copies have returned; it closes neither connection on a clean end. On a
 // task that has finished already it relays nothing (its bytes could no
@@ -51,18 +57,26 @@ func (t *Task) Relay(client, remote net.Conn, idle time.Duration) (Reason, error
 	var reason Reason
 	var firstErr error
 	shut := false
+	closedFully := false // a side without CloseWrite was closed instead
 	for i := 0; i < 2; i++ {
 		res := <-results
 		if firstErr != nil {
 			continue // already failing: the other copy's error is a consequence
 		}
+		if res.err != nil && closedFully {
+			res.err = nil // ended by our own close of a side that cannot half-close
+		}
 		if res.err == nil {
-			// A graceful end of one direction: pass the FIN on. Only the
-			// first gets a record, as in g3.
+			// A graceful end of one direction: pass the FIN on, or close
+			// a side that cannot half-close. Only the first gets a
+			// record, as in g3.
+			dst := c
 			if res.up {
-				_ = r.CloseWrite()
-			} else {
-				_ = c.CloseWrite()
+				dst = r
+			}
+			if errors.Is(dst.CloseWrite(), ErrUnsupported) && i == 0 {
+				_ = dst.Close()
+				closedFully = true
 			}
 			if !shut {
 				shut = true

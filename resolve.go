@@ -259,3 +259,9 @@ func ResolveErrorText(t ResolveErrorType, s ResolveErrorSubtype, detail string) 
 		return "local error: " + text
 	}
 }
+
+// ResolveObject returns a zap field that writes rec's keys nested under
+// key, as [Object] does for a task record.
+func ResolveObject(key string, rec *ResolveLog) zap.Field {
+	return zap.Field{Key: key, Type: zapcore.ObjectMarshalerType, Interface: rec}
+}

@@ -133,3 +133,25 @@ func TestResolveLogValueMatchesZap(t *testing.T) {
 		}
 	}
 }
+
+// Domains from the wire keep their keys, whatever they hold; the nested
+// forms carry the same keys.
+func TestResolveLogHostileAndObject(t *testing.T) {
+	rec := fullResolveRecord()
+	rec.Domain = "a\"b]\\c\x00.é.example"
+	rec.Servers = []netip.Addr{netip.MustParseAddr("2001:db8::53"), netip.MustParseAddr("::ffff:10.0.0.1")}
+	m := decode(t, logLine(t, "m", ResolveField(rec)))
+	if m["domain"] != rec.Domain || m["server"] != "2001:db8::53 ::ffff:10.0.0.1" {
+		t.Errorf("%v", m)
+	}
+	if _, bad := m[ErrorKey]; bad {
+		t.Errorf("error key on a valid record: %v", m[ErrorKey])
+	}
+	nested := decode(t, logLine(t, "m", ResolveObject("resolve", rec), EscapeObject("escape", fullEscapeRecords()[0])))
+	if r, ok := nested["resolve"].(map[string]any); !ok || r["domain"] != rec.Domain {
+		t.Errorf("nested resolve %v", nested["resolve"])
+	}
+	if e, ok := nested["escape"].(map[string]any); !ok || e["escape_type"] != "TcpConnect" {
+		t.Errorf("nested escape %v", nested["escape"])
+	}
+}
