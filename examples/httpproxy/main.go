@@ -20,13 +20,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"time"
 
-	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
 	"github.com/proxylog/tasklog/examples/internal/serving"
-	"github.com/proxylog/tasklog/resolver"
 )
 
 func main() { serving.Main("httpproxy", run) }
@@ -43,27 +40,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	created := fs.Bool("created", false, "write Created records")
 	connected := fs.Bool("connected", false, "write Connected records")
 	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
-	dns := fs.String("dns", "", "IP:PORT of a DNS server to resolve upstreams with, writing g3's Resolve records (default: the system's resolver)")
+	dns := serving.AddDNSFlag(fs)
 	logFlags := serving.AddLogFlags(fs)
 	if err := serving.ParseFlags(fs, args, "periodic", "idle"); err != nil {
 		return err
-	}
-	var servers []netip.AddrPort
-	if *dns != "" {
-		ap, err := netip.ParseAddrPort(*dns)
-		if err != nil {
-			return fmt.Errorf("-dns %q: want IP:PORT: %w", *dns, err)
-		}
-		servers = []netip.AddrPort{ap}
 	}
 	logs, closeLog, err := logFlags.NewLoggers(stdout, stderr, *daemon)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	var r tasklog.Resolver
-	if servers != nil {
-		r = &resolver.Resolver{Name: "default", Servers: servers, Logger: logs.Resolve}
+	r, err := dns.Resolver(logs.Resolve)
+	if err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", *listen)

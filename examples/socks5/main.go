@@ -37,6 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	periodic := fs.Duration("periodic", 0, "write a Periodic record this often while a task runs (0: never)")
 	idle := fs.Duration("idle", 5*time.Minute, "end tunnels idle this long (0: never)")
 	users := fs.String("users", "", "comma-separated user:password pairs; empty allows no authentication")
+	dns := serving.AddDNSFlag(fs)
 	logFlags := serving.AddLogFlags(fs)
 	if err := serving.ParseFlags(fs, args, "periodic", "idle"); err != nil {
 		return err
@@ -52,17 +53,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			userMap[u] = pw
 		}
 	}
-	logger, closeLog, err := logFlags.NewLogger(stdout, stderr, *daemon)
+	logs, closeLog, err := logFlags.NewLoggers(stdout, stderr, *daemon)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	r, err := dns.Resolver(logs.Resolve)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
-	s := socks5.New(socks5.Config{Name: *name, Logger: logger, Periodic: *periodic, Idle: *idle, Users: userMap})
+	s := socks5.New(socks5.Config{Name: *name, Logger: logs.Task, Periodic: *periodic, Idle: *idle, Users: userMap,
+		Resolver: r, EscapeLogger: logs.Escape})
 	fmt.Fprintln(stderr, "listening on", ln.Addr())
 	return serving.RunUntil(ctx, func() error { return s.Serve(ln) }, s.Shutdown)
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"sync"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/driver"
+	"github.com/proxylog/tasklog/resolver"
 )
 
 // Group serves connections for one tasklog.Server and shuts them down
@@ -266,4 +268,28 @@ func Main(name string, run func(ctx context.Context, args []string, stdout, stde
 		stop()
 		os.Exit(1)
 	}
+}
+
+// DNSFlag is the example programs' -dns flag: a DNS server that resolves
+// upstream names with tasklog's resolver, writing Resolve records.
+type DNSFlag struct{ addr string }
+
+// AddDNSFlag registers -dns on fs.
+func AddDNSFlag(fs *flag.FlagSet) *DNSFlag {
+	f := &DNSFlag{}
+	fs.StringVar(&f.addr, "dns", "", "IP:PORT of a DNS server to resolve upstream names with (UDP, TCP on truncation), writing g3's Resolve records (default: the system's resolver)")
+	return f
+}
+
+// Resolver returns the resolver -dns asks for, writing its Resolve
+// records to logger, or nil (the system's) when -dns is unset.
+func (f *DNSFlag) Resolver(logger *zap.Logger) (tasklog.Resolver, error) {
+	if f.addr == "" {
+		return nil, nil
+	}
+	ap, err := netip.ParseAddrPort(f.addr)
+	if err != nil {
+		return nil, fmt.Errorf("-dns %q: want IP:PORT: %w", f.addr, err)
+	}
+	return &resolver.Resolver{Name: "default", Servers: []netip.AddrPort{ap}, Logger: logger}, nil
 }

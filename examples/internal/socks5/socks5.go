@@ -33,9 +33,14 @@ type Config struct {
 	Idle        time.Duration     // end idle tasks after this long; 0 for never
 	DialTimeout time.Duration     // 5s when zero
 	Users       map[string]string // username/password users; nil allows no authentication
-	// Resolver looks up the names of CONNECT targets and UDP destinations;
-	// nil is the system's. Tests point one at a DNS server of their own.
-	Resolver *net.Resolver
+	// Resolver looks up the names of CONNECT targets and UDP destinations
+	// (a *net.Resolver, or tasklog's resolver package, which writes
+	// Resolve records); nil is the system's. Tests point one at a DNS
+	// server of their own.
+	Resolver tasklog.Resolver
+	// EscapeLogger receives the Escape record of every failed connect of
+	// a CONNECT task; nil writes none.
+	EscapeLogger *zap.Logger
 }
 
 // Server is a SOCKS5 server whose tasks write g3 task records.
@@ -54,7 +59,8 @@ func New(cfg Config) *Server {
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 5 * time.Second
 	}
-	srv := tasklog.NewServer(tasklog.ServerTypeSOCKSProxy, cfg.Name, cfg.Logger, tasklog.WithPeriodic(cfg.Periodic))
+	srv := tasklog.NewServer(tasklog.ServerTypeSOCKSProxy, cfg.Name, cfg.Logger, tasklog.WithPeriodic(cfg.Periodic),
+		tasklog.WithDialer(&tasklog.Dialer{Resolver: cfg.Resolver, ConnectTimeout: cfg.DialTimeout, EscapeLogger: cfg.EscapeLogger}))
 	group := serving.New(srv)
 	return &Server{cfg: cfg, srv: srv, group: group, ctx: group.Context()}
 }
@@ -239,24 +245,13 @@ func (s *Server) connect(c net.Conn, accepted time.Time, user, target string) {
 	reason, err := tasklog.ReasonCanceledAsServerQuit, error(nil)
 	defer func() { task.Finish(reason, err) }()
 	task.SetStage(tasklog.StageConnecting)
-	start := time.Now()
-	d := net.Dialer{Timeout: s.cfg.DialTimeout, Resolver: s.cfg.Resolver}
-	remote, dialErr := d.DialContext(s.ctx, "tcp", target)
-	spend := time.Since(start)
-	task.Update(func(r *tasklog.TaskLog) {
-		d := r.Detail.(*tasklog.TCPConnect)
-		d.ConnectTries, d.ConnectSpend = 1, spend
-		if remote != nil {
-			d.NextBoundAddr, d.NextPeerAddr = addrPort(remote.LocalAddr()), addrPort(remote.RemoteAddr())
-		}
-	})
+	remote, dialErr := task.Dial(s.ctx, target)
 	if dialErr != nil {
 		writeReply(c, dialReply(dialErr), netip.AddrPort{})
 		reason, err = tasklog.ReasonFor(dialErr, tasklog.SideUpstream), dialErr
 		return
 	}
 	defer remote.Close()
-	task.SetEscaper("direct")
 	task.Connected()
 	task.SetStage(tasklog.StageReplying)
 	if werr := writeReply(c, repSucceeded, addrPort(remote.LocalAddr())); werr != nil {
@@ -439,9 +434,9 @@ func (s *Server) resolveUDP(dst string) (netip.AddrPort, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(ip, uint16(port)), nil
 	}
-	r := s.cfg.Resolver
-	if r == nil {
-		r = net.DefaultResolver
+	var r tasklog.Resolver = net.DefaultResolver
+	if s.cfg.Resolver != nil {
+		r = s.cfg.Resolver
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
 	defer cancel()
