@@ -39,6 +39,8 @@ import (
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
 	"github.com/proxylog/tasklog/examples/internal/serving"
 	"github.com/proxylog/tasklog/examples/internal/socks5"
+	"github.com/proxylog/tasklog/internal/dnstest"
+	"github.com/proxylog/tasklog/resolver"
 )
 
 func main() {
@@ -53,15 +55,15 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var records zapcore.Core // nil: JSON lines on stdout, in step with the script
+	var records *serving.Loggers // nil: JSON lines on stdout, in step with the script
 	if logFlags.Target != "json" {
-		logger, closeLog, err := logFlags.NewLogger(os.Stdout, os.Stderr, "tasklog-demo")
+		logs, closeLog, err := logFlags.NewLoggers(os.Stdout, os.Stderr, "tasklog-demo")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "demo:", err)
 			os.Exit(2)
 		}
 		defer closeLog()
-		records = logger.Core()
+		records = &logs
 	}
 	if err := run(ctx, os.Stdout, records); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -84,26 +86,33 @@ type env struct {
 }
 
 // run drives the script. Every record goes to records (a log driver's
-// core, with g3's logger keys already attached) or, when it is nil, to out
+// three g3 loggers: task, Escape and Resolve) or, when it is nil, to out
 // as a g3 JSON line; and to an observer from which the summaries are made.
-func run(ctx context.Context, out io.Writer, records zapcore.Core) error {
+func run(ctx context.Context, out io.Writer, records *serving.Loggers) error {
 	obsCore, observed := observer.New(zap.InfoLevel)
-	var logger *zap.Logger
+	var logs serving.Loggers
 	if records == nil {
 		jsonCore := zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.Lock(zapcore.AddSync(out)), zap.InfoLevel)
-		logger = zap.New(zapcore.NewTee(jsonCore, obsCore)).With(tasklog.LoggerFields("tasklog-demo")...)
+		base := zap.New(zapcore.NewTee(jsonCore, obsCore))
+		logs = serving.Loggers{Task: base.With(tasklog.LoggerFields("tasklog-demo")...),
+			Escape: base.With(tasklog.EscapeLoggerFields("tasklog-demo")...), Resolve: base.With(tasklog.ResolveLoggerFields("tasklog-demo")...)}
 	} else {
-		logger = zap.New(zapcore.NewTee(records, obsCore.With(tasklog.LoggerFields("tasklog-demo"))))
+		tee := func(l *zap.Logger, fields []zap.Field) *zap.Logger {
+			return zap.New(zapcore.NewTee(l.Core(), obsCore.With(fields)))
+		}
+		logs = serving.Loggers{Task: tee(records.Task, tasklog.LoggerFields("tasklog-demo")),
+			Escape: tee(records.Escape, tasklog.EscapeLoggerFields("tasklog-demo")), Resolve: tee(records.Resolve, tasklog.ResolveLoggerFields("tasklog-demo"))}
 	}
 
-	e, stop, err := startAll(logger)
+	e, stop, err := startAll(logs)
 	if err != nil {
 		return err
 	}
 	steps := []step{
 		{"CONNECT tunnel to the HTTPS origin", connectTunnel},
 		{"forwarded GET with credentials in the URL", forwardWithCredentials},
-		{"CONNECT to a refused upstream", refusedUpstream},
+		{"CONNECT to a refused upstream (and its Escape record)", refusedUpstream},
+		{"CONNECT to a name that does not resolve (and its Resolve records)", unresolvedUpstream},
 		{"client hangs up mid-transfer", clientHangsUp},
 		{"slow transfer with Periodic records", slowTransfer},
 		{"SOCKS5 UDP ASSOCIATE exchange", udpAssociate},
@@ -121,15 +130,31 @@ func run(ctx context.Context, out io.Writer, records zapcore.Core) error {
 		}
 	}
 	stop()
-	fmt.Fprintln(out, "\n# summary: one line per task")
+	fmt.Fprintln(out, "\n# summary: one line per task, then the Escape and Resolve records")
 	for _, m := range finishedRecords(observed) {
 		fmt.Fprintln(out, summary(m))
+	}
+	for _, entry := range observed.All() {
+		m := entry.ContextMap()
+		switch m["log_type"] {
+		case "Escape":
+			fmt.Fprintf(out, "Escape   %-12v %-18v %-22v task %v: %s\n", m["escape_type"], m["reason"], m["next_peer_addr"], m["task_id"], entry.Message)
+		case "Resolve":
+			fmt.Fprintf(out, "Resolve  %-12v %-18v %-4v %-12v %s\n", m["error_type"], m["error_subtype"], m["query_type"], m["domain"], entry.Message)
+		}
 	}
 	return nil
 }
 
-// startAll starts the origins and both proxies; stop shuts them down.
-func startAll(logger *zap.Logger) (*env, func(), error) {
+// startAll starts the origins, a DNS server and both proxies; stop shuts
+// them down.
+func startAll(logs serving.Loggers) (*env, func(), error) {
+	logger := logs.Task
+	dns, err := dnstest.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &resolver.Resolver{Name: "default", Servers: []netip.AddrPort{dns.Addr}, Logger: logs.Resolve}
 	origin := httptest.NewServer(http.HandlerFunc(originHandler))
 	tlsOrigin := httptest.NewUnstartedServer(http.HandlerFunc(originHandler))
 	tlsOrigin.Config.ErrorLog = log.New(io.Discard, "", 0)
@@ -156,13 +181,15 @@ func startAll(logger *zap.Logger) (*env, func(), error) {
 	closedAddr := closed.Addr().String()
 	closed.Close()
 
-	hp := httpproxy.New(httpproxy.Config{Name: "http", Logger: logger, Periodic: 300 * time.Millisecond})
+	hp := httpproxy.New(httpproxy.Config{Name: "http", Logger: logger, Periodic: 300 * time.Millisecond,
+		Resolver: r, EscapeLogger: logs.Escape})
 	hl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
 	}
 	go hp.Serve(hl)
-	sp := socks5.New(socks5.Config{Name: "socks", Logger: logger, Users: map[string]string{"carol": "pw"}})
+	sp := socks5.New(socks5.Config{Name: "socks", Logger: logger, Users: map[string]string{"carol": "pw"},
+		Resolver: r, EscapeLogger: logs.Escape})
 	sl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
@@ -173,6 +200,7 @@ func startAll(logger *zap.Logger) (*env, func(), error) {
 	stop := func() {
 		hp.Shutdown()
 		sp.Shutdown()
+		dns.Close()
 		origin.Close()
 		tlsOrigin.Close()
 		echo.Close()
@@ -234,6 +262,13 @@ func forwardWithCredentials(ctx context.Context, e *env) error {
 
 func refusedUpstream(ctx context.Context, e *env) error {
 	return rawRequest(e, fmt.Sprintf("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", e.closedPort, e.closedPort), -1)
+}
+
+// unresolvedUpstream asks for a name the demo's DNS server answers
+// NXDOMAIN: a task record with UpstreamNotResolved, and a Resolve record
+// for its A and its AAAA query.
+func unresolvedUpstream(ctx context.Context, e *env) error {
+	return rawRequest(e, "CONNECT nx.example:443 HTTP/1.1\r\nHost: nx.example:443\r\n\r\n", -1)
 }
 
 func clientHangsUp(ctx context.Context, e *env) error {

@@ -31,20 +31,36 @@ type Server struct {
 // Start runs a server until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s, err := New()
+	if err != nil {
+		t.Skipf("no DNS server on loopback: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New runs a server until Close, for programs (the demo, the load suite).
+func New() (*Server, error) {
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s := &Server{udp: udp, Addr: udp.LocalAddr().(*net.UDPAddr).AddrPort()}
 	if s.tcp, err = net.Listen("tcp", s.Addr.String()); err != nil {
 		udp.Close()
-		t.Skipf("no TCP port beside the UDP one: %v", err)
+		return nil, err
 	}
 	s.wg.Add(2)
 	go s.serveUDP()
 	go s.serveTCP()
-	t.Cleanup(func() { udp.Close(); s.tcp.Close(); s.wg.Wait() })
-	return s
+	return s, nil
+}
+
+// Close stops the server and waits for its goroutines.
+func (s *Server) Close() {
+	s.udp.Close()
+	s.tcp.Close()
+	s.wg.Wait()
 }
 
 func (s *Server) serveUDP() {
