@@ -36,6 +36,7 @@ import (
 	"github.com/proxylog/tasklog/examples/internal/counting"
 	"github.com/proxylog/tasklog/examples/internal/httpproxy"
 	"github.com/proxylog/tasklog/examples/internal/socks5"
+	"github.com/proxylog/tasklog/internal/dnstest"
 )
 
 type config struct {
@@ -197,10 +198,14 @@ func run(c config, r *report) {
 	up := listen()
 	defer up.Close()
 	go sizedUpstream(up)
-	dns := startDNS()
+	dns, err := dnstest.New()
+	if err != nil {
+		r.check("Resources", "a DNS server of its own on loopback", false, err.Error())
+		return
+	}
 	defer dns.Close()
 	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "udp", dns.LocalAddr().String())
+		return (&net.Dialer{}).DialContext(ctx, "udp", dns.Addr.String())
 	}}
 
 	runtime.GC()
@@ -211,6 +216,10 @@ func run(c config, r *report) {
 	loadForward(c, r)
 	loadSOCKS(c, r, up.Addr().String())
 	faults(r, up.Addr().String(), resolver)
+	closed := listen()
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	escapeAndResolve(c, r, dns, closedAddr)
 	badInputs(r)
 	scheduling(c, r)
 
