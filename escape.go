@@ -200,6 +200,8 @@ func (r *EscapeLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if r == nil {
 		return errNilEscape
 	}
+	// Direct calls (no interface in between), so that e stays on the
+	// stack: marshaling allocates nothing of its own.
 	var e recEnc
 	if je, ok := enc.(*jsonEncoder); ok {
 		e.w = (*jsonKeyWriter)(je)
@@ -237,13 +239,7 @@ func (r *EscapeLog) LogValue() slog.Value {
 	if r == nil {
 		return slog.GroupValue(slog.String(ErrorKey, errNilEscape.Error()))
 	}
-	w := &slogWriter{attrs: make([]slog.Attr, 0, 16)}
-	e := recEnc{w: w}
-	r.encode(&e)
-	if e.bad {
-		w.attrs = append(w.attrs, slog.String(ErrorKey, r.Validate().Error()))
-	}
-	return slog.GroupValue(w.attrs...)
+	return logValueKeyed(r, 16)
 }
 
 // EscapeField returns a zap field that writes rec's keys at the top level

@@ -135,6 +135,8 @@ func (r *ResolveLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if r == nil {
 		return errNilResolve
 	}
+	// Direct calls (no interface in between), so that e stays on the
+	// stack: marshaling allocates nothing of its own.
 	var e recEnc
 	if je, ok := enc.(*jsonEncoder); ok {
 		e.w = (*jsonKeyWriter)(je)
@@ -172,13 +174,7 @@ func (r *ResolveLog) LogValue() slog.Value {
 	if r == nil {
 		return slog.GroupValue(slog.String(ErrorKey, errNilResolve.Error()))
 	}
-	w := &slogWriter{attrs: make([]slog.Attr, 0, 14)}
-	e := recEnc{w: w}
-	r.encode(&e)
-	if e.bad {
-		w.attrs = append(w.attrs, slog.String(ErrorKey, r.Validate().Error()))
-	}
-	return slog.GroupValue(w.attrs...)
+	return logValueKeyed(r, 14)
 }
 
 // ResolveField returns a zap field that writes rec's keys at the top level

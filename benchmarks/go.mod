@@ -1,6 +1,6 @@
 module github.com/proxylog/tasklog/benchmarks
 
-go 1.24
+go 1.24.0
 
 replace github.com/proxylog/tasklog => ../
 
