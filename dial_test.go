@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // resolverFunc is a Resolver that answers from a function: the tests
@@ -205,7 +207,7 @@ func TestDialNotResolved(t *testing.T) {
 
 // An attempt that outlives ConnectTimeout: TimeoutByRule.
 func TestDialTimeoutByRule(t *testing.T) {
-	addr, stop := hangingListener(t)
+	addr, stop := nettest.HangingListener(t)
 	defer stop()
 	start := time.Now()
 	r := dial(t, &Dialer{ConnectTimeout: 200 * time.Millisecond}, addr)
@@ -222,7 +224,7 @@ func TestDialTimeoutByRule(t *testing.T) {
 
 // Canceling the context cancels the attempts: the server quitting.
 func TestDialCanceled(t *testing.T) {
-	addr, stop := hangingListener(t)
+	addr, stop := nettest.HangingListener(t)
 	defer stop()
 	logger, _ := observed()
 	srv := NewServer(ServerTypeHTTPProxy, "http", logger)
@@ -233,37 +235,5 @@ func TestDialCanceled(t *testing.T) {
 	task.Finish(ReasonFor(err, SideUpstream), err)
 	if got := ReasonFor(err, SideUpstream); got != ReasonCanceledAsServerQuit {
 		t.Errorf("reason %v (%v), want CanceledAsServerQuit", got, err)
-	}
-}
-
-// hangingListener accepts no connection and lets none complete: a
-// listening socket whose backlog is full.
-func hangingListener(t *testing.T) (string, func()) {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := syscall.Getsockname(fd)
-	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
-	var fillers []net.Conn
-	for i := 0; i < 2; i++ {
-		c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
-		if err != nil {
-			break
-		}
-		fillers = append(fillers, c)
-	}
-	return addr, func() {
-		for _, c := range fillers {
-			c.Close()
-		}
-		syscall.Close(fd)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // The fault suite: every driver against receivers on loopback that are
@@ -259,6 +260,12 @@ func startForwardReceiver(t *testing.T, addr string, configure func(*forwardRece
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.acceptOn(l)
+	return r
+}
+
+// acceptOn accepts connections on l until stop.
+func (r *forwardReceiver) acceptOn(l net.Listener) {
 	r.l = l
 	r.wg.Add(1)
 	go func() {
@@ -278,7 +285,6 @@ func startForwardReceiver(t *testing.T, addr string, configure func(*forwardRece
 			go r.serve(c)
 		}
 	}()
-	return r
 }
 
 func (r *forwardReceiver) serve(c net.Conn) {
@@ -321,44 +327,6 @@ func (r *forwardReceiver) stop() {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
-}
-
-// hangingListener accepts no connection and lets none complete: a
-// listening socket whose backlog is full, so a connect to it waits for an
-// answer that never comes.
-func hangingListener(t *testing.T) (addr string, stop func()) {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := syscall.Getsockname(fd)
-	addr = fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
-	// Fill the backlog: the kernel queues one connection for backlog 0.
-	var fillers []net.Conn
-	for i := 0; i < 2; i++ {
-		c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
-		if err != nil {
-			break
-		}
-		fillers = append(fillers, c)
-	}
-	if len(fillers) == 0 {
-		syscall.Close(fd)
-		t.Fatal("could not fill the backlog")
-	}
-	return addr, func() {
-		for _, c := range fillers {
-			c.Close()
-		}
-		syscall.Close(fd)
-	}
 }
 
 var faultOpts = Options{CloseTimeout: faultCloseTimeout, ErrorOutput: discardErrors}
@@ -565,7 +533,7 @@ func TestFaults(t *testing.T) {
 	})
 
 	run("fluentd: connect that hangs", func(t *testing.T, row *faultRow) {
-		addr, stop := hangingListener(t)
+		addr, stop := nettest.HangingListener(t)
 		core, _ := NewFluentd(FluentdConfig{Address: addr, ConnectTimeout: time.Minute}, faultOpts)
 		l := newFaultLogger(core)
 		l.log(300)

@@ -386,22 +386,8 @@ func TestFluentdTLSWithoutSNI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &forwardReceiver{l: l, conns: map[net.Conn]bool{}}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			r.mu.Lock()
-			r.conns[c] = true
-			r.mu.Unlock()
-			r.wg.Add(1)
-			go r.serve(c)
-		}
-	}()
+	r := &forwardReceiver{conns: map[net.Conn]bool{}}
+	r.acceptOn(l)
 	defer r.stop()
 	for _, tc := range []struct {
 		name string

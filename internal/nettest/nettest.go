@@ -1,0 +1,52 @@
+// Package nettest holds the tests' loopback network helpers that more than
+// one package uses.
+package nettest
+
+import (
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// HangingListener returns the loopback address of a listening socket that
+// accepts no connection and lets none complete (its backlog is full), so
+// that a connect to it waits for an answer that never comes, and a
+// function that closes it.
+func HangingListener(t testing.TB) (addr string, stop func()) {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		syscall.Close(fd)
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		syscall.Close(fd)
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	addr = fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	// Fill the backlog: the kernel queues one connection for backlog 0.
+	var fillers []net.Conn
+	for i := 0; i < 2; i++ {
+		c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
+		if err != nil {
+			break
+		}
+		fillers = append(fillers, c)
+	}
+	if len(fillers) == 0 {
+		syscall.Close(fd)
+		t.Fatal("could not fill the backlog")
+	}
+	return addr, func() {
+		for _, c := range fillers {
+			c.Close()
+		}
+		syscall.Close(fd)
+	}
+}
