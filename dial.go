@@ -126,19 +126,18 @@ func (t *Task) Dial(ctx context.Context, upstream string) (net.Conn, error) {
 		d = &Dialer{}
 	}
 	t.SetEscaper(d.name())
-	start := time.Now()
 	host, portText, err := net.SplitHostPort(upstream)
 	port, perr := strconv.ParseUint(portText, 10, 16)
 	if err != nil || perr != nil || host == "" {
 		return nil, &DialError{Upstream: upstream, Err: &net.DNSError{Err: "invalid upstream address", Name: upstream, IsNotFound: true}}
 	}
-	a := attempt{t: t, d: d, upstream: upstream, port: uint16(port), start: start}
+	a := attempt{t: t, d: d, upstream: upstream, port: uint16(port)}
 	conn, err := a.run(ctx, host)
 	if err != nil {
-		t.recordDial(d, a.tries, time.Since(start), nil, a.lastPeer)
+		t.recordDial(d, a.tries, a.spend(), nil, a.lastPeer)
 		return nil, &DialError{Upstream: upstream, Tries: a.tries, Err: err}
 	}
-	t.recordDial(d, a.tries, time.Since(start), conn, netip.AddrPort{})
+	t.recordDial(d, a.tries, a.spend(), conn, netip.AddrPort{})
 	return conn, nil
 }
 
@@ -186,7 +185,7 @@ type attempt struct {
 	d        *Dialer
 	upstream string
 	port     uint16
-	start    time.Time
+	start    time.Time // of the first connect attempt: g3's spend leaves the resolution out
 	tries    int
 	lastPeer netip.AddrPort
 
@@ -223,6 +222,15 @@ func (a *attempt) take(ans answer) {
 		}
 	}
 	a.queue = merged
+}
+
+// spend is tcp_connect_spend: the time since the first attempt began, 0
+// when none did.
+func (a *attempt) spend() time.Duration {
+	if a.start.IsZero() {
+		return 0
+	}
+	return time.Since(a.start)
 }
 
 type result struct {
@@ -266,6 +274,9 @@ func (a *attempt) run(ctx context.Context, host string) (net.Conn, error) {
 	startNext := func() {
 		if len(a.queue) == 0 || ctx.Err() != nil {
 			return
+		}
+		if a.start.IsZero() {
+			a.start = time.Now()
 		}
 		peer := netip.AddrPortFrom(a.queue[0], a.port)
 		a.queue = a.queue[1:]
@@ -356,7 +367,7 @@ func (a *attempt) escape(peer netip.AddrPort, err error) {
 	}
 	rec := EscapeLog{EscaperType: "DirectFixed", EscaperName: a.d.name(), TaskID: a.t.ID(), Detail: &EscapeTCPConnect{
 		Upstream: a.upstream, NextBindIP: a.d.bindFor(peer.Addr()), NextPeerAddr: peer,
-		ConnectTries: a.tries, ConnectSpend: time.Since(a.start), Reason: reason,
+		ConnectTries: a.tries, ConnectSpend: a.spend(), Reason: reason,
 	}}
 	LogEscape(l, zap.InfoLevel, msg, &rec)
 }

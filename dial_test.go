@@ -237,3 +237,19 @@ func TestDialCanceled(t *testing.T) {
 		t.Errorf("reason %v (%v), want CanceledAsServerQuit", got, err)
 	}
 }
+
+// tcp_connect_spend is the connect attempts' time, as g3's: a slow
+// resolution is not in it.
+func TestDialSpendLeavesResolutionOut(t *testing.T) {
+	l := acceptOn(t, "127.0.0.1:0")
+	port := l.Addr().(*net.TCPAddr).Port
+	r := dial(t, &Dialer{Resolver: answers([]string{"127.0.0.1"}, nil, 200*time.Millisecond, 200*time.Millisecond)}, fmt.Sprint("slow.example:", port))
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	spend, err := ParseDuration(fmt.Sprint(r.task["tcp_connect_spend"]))
+	total, err2 := ParseDuration(fmt.Sprint(r.task["total_time"]))
+	if err != nil || err2 != nil || spend >= 150*time.Millisecond || total < 200*time.Millisecond {
+		t.Errorf("tcp_connect_spend %v, total_time %v: want the 200ms resolution in the total only", r.task["tcp_connect_spend"], r.task["total_time"])
+	}
+}
