@@ -40,6 +40,21 @@ type prepared struct {
 // alike; ratios to the first approach (the floor) are taken within each
 // round, and the medians over the rounds reported.
 func Interleave(f Family, approaches []Approach, rounds int, window time.Duration) []Result {
+	return interleave(f, approaches, rounds, window, cpuNow)
+}
+
+// InterleaveThread is Interleave measuring only the CPU time of the
+// thread the calling goroutine is locked to for the run: what each record
+// costs the goroutine that logs it, leaving out the goroutines it hands
+// work to (a driver's writers). Where the system cannot tell a thread's
+// CPU time it measures the process's, as Interleave.
+func InterleaveThread(f Family, approaches []Approach, rounds int, window time.Duration) []Result {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return interleave(f, approaches, rounds, window, threadCPU)
+}
+
+func interleave(f Family, approaches []Approach, rounds int, window time.Duration, cpuNow func() time.Duration) []Result {
 	rec := f.Record()
 	ps := make([]prepared, len(approaches))
 	res := make([]Result, len(approaches))

@@ -71,6 +71,12 @@ func run(w io.Writer, rounds int, window time.Duration) error {
 	}
 	fmt.Fprintln(w)
 
+	dg, err := driverTable(w, rounds, window)
+	if err != nil {
+		return err
+	}
+	goals = append(goals, dg...)
+
 	f := benchmarks.Families()[0]
 	med, lo, hi := benchmarks.ParallelSpeedup(f, f.All()[2], max(rounds/3, 3), 4*window)
 	fmt.Fprintf(w, "Two goroutines on two cores, tasklog.Log through NewCore: %.2fx the throughput of one (spread %.2f-%.2f, wall time).\n\n", med, lo, hi)
@@ -90,6 +96,34 @@ func run(w io.Writer, rounds int, window time.Duration) error {
 		fmt.Fprintf(w, "\n%d goals missed in this run.\n", missed)
 	}
 	return nil
+}
+
+// driverTable measures each driver's cost on the logging goroutine
+// against NewCore's JSON, interleaved, on the thread's own CPU time.
+func driverTable(w io.Writer, rounds int, window time.Duration) ([]goal, error) {
+	d, err := benchmarks.NewDrivers()
+	if err != nil {
+		return nil, err
+	}
+	f := benchmarks.Families()[0]
+	res := benchmarks.InterleaveThread(f, d.Approaches, rounds, window)
+	total, dropped := d.Stats()
+	if err := d.Close(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "Drivers: a TcpConnect record's cost on the goroutine that logs it (that thread's CPU time; the drivers' writers format and deliver on their own goroutines)\n\n| driver | ns/record | x NewCore JSON (median) | spread | allocs | B |\n|---|---:|---:|---:|---:|---:|\n")
+	var goals []goal
+	for i, r := range res {
+		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f-%.2f | %.0f | %.0f |\n", r.Name, r.NsPerOp, r.Ratio, r.RatioMin, r.RatioMax, r.AllocsPerOp, r.BytesPerOp)
+		if i == 0 {
+			continue
+		}
+		goals = append(goals,
+			goal{"driver " + r.Name + ": at most 1.5x NewCore JSON on the logging goroutine", fmt.Sprintf("%.2fx", r.Ratio), r.Ratio <= 1.5},
+			goal{"driver " + r.Name + ": allocates nothing", fmt.Sprintf("%.2f allocs", r.AllocsPerOp), r.AllocsPerOp < 0.01})
+	}
+	fmt.Fprintf(w, "\nThe writers kept up with %d of %d records; the queue dropped the rest, which cost the logging goroutine the same.\n\n", total-dropped, total)
+	return goals, nil
 }
 
 func find(res []benchmarks.Result, prefix string) benchmarks.Result {

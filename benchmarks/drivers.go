@@ -1,0 +1,165 @@
+package benchmarks
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/driver"
+)
+
+// Drivers is the driver table: what one finished TcpConnect record costs
+// the goroutine that logs it through each of tasklog's drivers (taking
+// its keys and handing them to the queue; the driver's writer goroutine
+// formats and delivers), against the floor of tasklog.NewCore writing
+// JSON to io.Discard on that goroutine. Every approach logs through
+// tasklog.Log on a logger with tasklog.LoggerFields. The receivers are
+// real sockets on this machine, drained by goroutines of this process.
+// Close stops the drivers and the receivers.
+type Drivers struct {
+	Approaches []Approach
+
+	mu      sync.Mutex
+	cores   []*driver.Core
+	closers []io.Closer
+	dir     string
+}
+
+// NewDrivers opens the receivers (unix datagram sockets in a temporary
+// folder, a TCP listener on 127.0.0.1) the driver approaches log to.
+func NewDrivers() (*Drivers, error) {
+	dir, err := os.MkdirTemp("", "tasklog-bench-")
+	if err != nil {
+		return nil, err
+	}
+	d := &Drivers{dir: dir}
+	unixgram := func(name string) (string, error) {
+		path := filepath.Join(dir, name)
+		l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		if err != nil {
+			return "", err
+		}
+		_ = l.SetReadBuffer(4 << 20)
+		d.closers = append(d.closers, l)
+		go func() {
+			buf := make([]byte, 1<<20)
+			for {
+				if _, _, err := l.ReadFrom(buf); err != nil {
+					return
+				}
+			}
+		}()
+		return path, nil
+	}
+	paths := map[string]string{}
+	for _, name := range []string{"rfc3164", "cee", "rfc5424", "journal"} {
+		p, err := unixgram(name)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		paths[name] = p
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.closers = append(d.closers, l)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			d.mu.Lock()
+			d.closers = append(d.closers, c)
+			d.mu.Unlock()
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+
+	opts := driver.Options{ErrorOutput: zapcore.AddSync(io.Discard)}
+	core := func(c *driver.Core, err error) zapcore.Core {
+		if err != nil {
+			panic(err) // the receivers above exist: only a bug gets here
+		}
+		d.cores = append(d.cores, c)
+		return c
+	}
+	d.Approaches = []Approach{
+		{Name: "floor: tasklog.NewCore, JSON to io.Discard", Make: driverLogger(func() zapcore.Core {
+			return tasklog.NewCore(tasklog.EncoderConfig(), zapcore.AddSync(io.Discard), zap.InfoLevel)
+		})},
+		{Name: "json to io.Discard", Make: driverLogger(func() zapcore.Core { return core(driver.NewJSON(io.Discard, opts), nil) })},
+		{Name: "stdout text to io.Discard", Make: driverLogger(func() zapcore.Core { return core(driver.NewStdout(io.Discard, opts), nil) })},
+		{Name: "syslog RFC 3164 text, unix", Make: driverLogger(func() zapcore.Core {
+			return core(driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: paths["rfc3164"]}, opts))
+		})},
+		{Name: "syslog RFC 3164 CEE, unix", Make: driverLogger(func() zapcore.Core {
+			return core(driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: paths["cee"], CEE: true}, opts))
+		})},
+		{Name: "syslog RFC 5424 structured data, unix", Make: driverLogger(func() zapcore.Core {
+			return core(driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: paths["rfc5424"], RFC5424: true}, opts))
+		})},
+		{Name: "fluentd, TCP", Make: driverLogger(func() zapcore.Core {
+			return core(driver.NewFluentd(driver.FluentdConfig{Address: l.Addr().String(), Ident: "g3proxy"}, opts))
+		})},
+		{Name: "journal, unix", Make: driverLogger(func() zapcore.Core {
+			return core(driver.NewJournal(driver.JournalConfig{Ident: "g3proxy", Path: paths["journal"]}, opts), nil)
+		})},
+	}
+	return d, nil
+}
+
+func driverLogger(core func() zapcore.Core) func(*tasklog.TaskLog, io.Writer, zapcore.Clock) (func(int), func(int)) {
+	return func(rec *tasklog.TaskLog, _ io.Writer, clock zapcore.Clock) (func(int), func(int)) {
+		l := zap.New(core(), zap.WithClock(clock)).With(tasklog.LoggerFields("g3proxy")...)
+		msg := rec.Reason.Text()
+		return noSetup, func(n int) {
+			for i := 0; i < n; i++ {
+				tasklog.Log(l, zap.InfoLevel, msg, rec)
+			}
+		}
+	}
+}
+
+// Stats sums the drivers' counters: records taken, and dropped (a
+// dropped record cost the logging goroutine what a delivered one did).
+func (d *Drivers) Stats() (total, dropped uint64) {
+	for _, c := range d.cores {
+		s := c.Stats()
+		total += s.Total
+		dropped += s.Dropped()
+	}
+	return total, dropped
+}
+
+// Close closes the drivers, then the receivers, and removes the folder.
+func (d *Drivers) Close() error {
+	var errs []error
+	for _, c := range d.cores {
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	d.mu.Lock()
+	for _, c := range d.closers {
+		_ = c.Close()
+	}
+	d.mu.Unlock()
+	if err := os.RemoveAll(d.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("benchmarks: closing the drivers: %v", errs)
+	}
+	return nil
+}
