@@ -4,6 +4,7 @@ import (
 	"errors"
 	"expvar"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +26,7 @@ const (
 // that log and the one that delivers, and how IO errors are reported. The
 // zero value means the defaults.
 type Options struct {
-	// QueueSize is how many formatted records may wait for delivery; a
+	// QueueSize is how many records may wait for delivery; a
 	// record that finds the queue full is dropped and counted. Default
 	// DefaultQueueSize.
 	QueueSize int
@@ -127,12 +128,42 @@ const (
 	dropTooLarge
 )
 
-// formatter turns an entry into the bytes one delivery sends. It runs on
-// the logging goroutine and must be safe for concurrent use; with returns
-// a formatter that adds context fields, as zapcore.Core.With does.
+// formatter turns an entry into the bytes one delivery sends, in two
+// steps so that the logging goroutine does as little as it can: prepare
+// runs on it and takes from the fields everything the record needs
+// (they may change once Write returns); render runs on a writer
+// goroutine. A formatter must be safe for concurrent use; with returns a
+// formatter that adds context fields, as zapcore.Core.With does.
 type formatter interface {
-	format(buf []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error)
+	// prepare either appends the finished record to buf, or fills kv
+	// (empty) with the record's keys for render and reports that it did
+	// (buf unchanged). An error means the entry cannot be formatted at all.
+	prepare(buf []byte, ent zapcore.Entry, fields []zapcore.Field, kv *kvEncoder) (_ []byte, collected bool, _ error)
+	// render appends the record prepare collected in kv. It cannot fail.
+	render(buf []byte, ent zapcore.Entry, kv *kvEncoder) []byte
 	with(fields []zapcore.Field) formatter
+}
+
+// formatNow runs both of f's steps at once.
+func formatNow(f formatter, buf []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	kv := getKV()
+	defer putKV(kv)
+	buf, collected, err := f.prepare(buf, ent, fields, kv)
+	if err != nil || !collected {
+		return buf, err
+	}
+	return f.render(buf, ent, kv), nil
+}
+
+// queued is a record as it travels through the queue: either its bytes,
+// or its entry and keys for the writer to render. Records are recycled
+// through the queue's free list, so that a record costs no allocation.
+type queued struct {
+	buf    []byte
+	kv     kvEncoder
+	render bool // kv holds the record, for f to render
+	ent    zapcore.Entry
+	f      formatter
 }
 
 // sink delivers formatted records, one writer goroutine at a time per
@@ -151,9 +182,10 @@ type sink interface {
 // (fluentd's retry queue); drain counts them as dropped.
 type drainer interface{ drain() }
 
-// Core is a zapcore.Core that formats each entry on the calling goroutine
-// and hands it to a bounded queue without ever blocking; writer goroutines
-// deliver it, as g3proxy's log drivers do. A full queue drops the newest
+// Core is a zapcore.Core that takes each entry's keys on the calling
+// goroutine and hands them to a bounded queue without ever blocking;
+// writer goroutines format and deliver the record, as g3proxy's log
+// drivers do. A full queue drops the newest
 // record, and every drop is counted ([Core.Stats]). Make one with a
 // driver's constructor ([NewSyslog], [NewFluentd], [NewJournal],
 // [NewStdout], [NewJSON], [NewDiscard]) or [Config.Build], use it as the
@@ -173,7 +205,7 @@ var _ zapcore.Core = (*Core)(nil)
 
 type queue struct {
 	name  string
-	ch    chan *[]byte
+	ch    chan *queued
 	st    stats
 	opts  Options
 	sinks []sink
@@ -196,13 +228,16 @@ type queue struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	pool sync.Pool
+	// free holds spent records for Write to reuse. A sync.Pool does not
+	// fit: its records are taken on one goroutine and returned on another
+	// while up to QueueSize of them wait, and it misses nearly every time.
+	free chan *queued
 }
 
 func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) *Core {
 	opts = opts.withDefaults()
-	q := &queue{name: name, ch: make(chan *[]byte, opts.QueueSize), opts: opts}
-	q.pool.New = func() any { b := make([]byte, 0, 2048); return &b }
+	q := &queue{name: name, ch: make(chan *queued, opts.QueueSize), opts: opts,
+		free: make(chan *queued, opts.QueueSize+opts.Writers+runtime.GOMAXPROCS(0))}
 	for i := 0; i < opts.Writers; i++ {
 		s := newSink(q)
 		q.sinks = append(q.sinks, s)
@@ -214,11 +249,14 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 
 func (q *queue) run(s sink) {
 	defer q.wg.Done()
-	for bp := range q.ch {
-		if !q.abandoned.Load() {
-			s.deliver(*bp)
+	for r := range q.ch {
+		if r.render && !q.abandoned.Load() {
+			r.buf = r.f.render(r.buf[:0], r.ent, &r.kv)
 		}
-		q.put(bp)
+		if !q.abandoned.Load() {
+			s.deliver(r.buf)
+		}
+		q.put(r)
 		q.processed.Add(1)
 	}
 }
@@ -266,19 +304,26 @@ func (q *queue) abandon() {
 	q.st.closed.Add(q.enqueued.Load() - q.resolved)
 }
 
-// get and put recycle record buffers; the pointer travels with its
-// buffer through the queue, so recycling allocates nothing.
-func (q *queue) get() *[]byte {
-	bp := q.pool.Get().(*[]byte)
-	*bp = (*bp)[:0]
-	return bp
+// get and put recycle records.
+func (q *queue) get() *queued {
+	select {
+	case r := <-q.free:
+		return r
+	default:
+		return &queued{buf: make([]byte, 0, 2048), kv: newKV()}
+	}
 }
 
-func (q *queue) put(bp *[]byte) {
-	if cap(*bp) > 64<<10 {
-		return
+func (q *queue) put(r *queued) {
+	r.f, r.ent, r.render = nil, zapcore.Entry{}, false // keep nothing of the caller's alive
+	if !r.kv.reset() || cap(r.buf) > 64<<10 {
+		return // let a record that grew large go
 	}
-	q.pool.Put(bp)
+	r.buf = r.buf[:0]
+	select {
+	case q.free <- r:
+	default:
+	}
 }
 
 // report writes a sampled IO error: the first, then every 2^n-th.
@@ -309,20 +354,20 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 	return ce
 }
 
-// Write implements zapcore.Core: it formats the entry and queues it
-// without blocking. It returns an error only when the entry cannot be
+// Write implements zapcore.Core: it takes the entry's keys (the writer
+// formats them) and queues the record without blocking. It returns an error only when the entry cannot be
 // formatted (counted as DropFormatFailed); a full queue or a closed driver
 // drops the record, counted, and returns nil, so that a stuck log never
 // fails the caller.
 func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q := c.q
-	bp := q.get()
-	buf, err := c.fmt.format(*bp, ent, fields)
-	*bp = buf
+	r := q.get()
+	buf, collected, err := c.fmt.prepare(r.buf, ent, fields, &r.kv)
+	r.buf, r.render, r.ent, r.f = buf, collected, ent, c.fmt
 	if err != nil {
 		q.st.total.Add(1)
 		q.st.formatFailed.Add(1)
-		q.put(bp)
+		q.put(r)
 		return fmt.Errorf("tasklog/driver %s: format: %w", q.name, err)
 	}
 	q.mu.RLock()
@@ -330,15 +375,15 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q.st.total.Add(1)
 	if q.closed {
 		q.st.closed.Add(1)
-		q.put(bp)
+		q.put(r)
 		return nil
 	}
 	select {
-	case q.ch <- bp:
+	case q.ch <- r:
 		q.enqueued.Add(1)
 	default:
 		q.st.queueFull.Add(1)
-		q.put(bp)
+		q.put(r)
 	}
 	return nil
 }

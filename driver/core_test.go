@@ -188,3 +188,36 @@ func TestWriterDriversAreIndependent(t *testing.T) {
 		t.Errorf("the healthy writer got %d lines, want 100", n)
 	}
 }
+
+// The writer formats a record after Write has returned, so Write must
+// copy what the caller may change: a byte slice it reuses, and context
+// fields are taken when With is called (as zap's encoders do). Records
+// wait in the queue behind a stuck sink while the caller overwrites them.
+func TestQueuedRecordsKeepTheCallersValues(t *testing.T) {
+	noLeak(t)
+	w := &blockingWriter{release: make(chan struct{})}
+	core := NewStdout(w, Options{})
+	ctx := []byte("ctx-before")
+	logger := zap.New(core).With(zap.ByteString("ctx", ctx))
+	copy(ctx, "ctx-AFTER!")
+	buf := []byte("first-value")
+	logger.Info("one", zap.ByteString("v", buf)) // the writer takes it and blocks
+	for i := 0; i < 3; i++ {
+		copy(buf, []byte(strings.Repeat(string(rune('a'+i)), len(buf))))
+		logger.Info("next", zap.ByteString("v", buf))
+	}
+	copy(buf, "OVERWRITTEN")
+	close(w.release)
+	if err := core.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := w.buf.String()
+	for _, want := range []string{"v: first-value,", "v: aaaaaaaaaaa,", "v: bbbbbbbbbbb,", "v: ccccccccccc,"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "OVERWRITTEN") || strings.Contains(got, "AFTER") || strings.Count(got, "ctx: ctx-before,") != 4 {
+		t.Errorf("a record shows a value changed after Write returned, or lacks the context taken at With:\n%s", got)
+	}
+}

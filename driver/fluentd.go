@@ -129,15 +129,18 @@ func (f *fluentdFormatter) with(fields []zapcore.Field) formatter {
 	return &fluentdFormatter{tag: f.tag, kv: f.kv.withCtx(fields)}
 }
 
-func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.kv.collectG3(fields)
-	defer putKV(e)
+func (f *fluentdFormatter) prepare(b []byte, ent zapcore.Entry, fields []zapcore.Field, e *kvEncoder) ([]byte, bool, error) {
+	if t := ent.Time; !t.IsZero() && (t.Unix() < 0 || t.Unix() > 1<<32-1) {
+		return b, false, errors.New("entry time out of EventTime's range")
+	}
+	f.kv.collectG3(e, fields)
+	return b, true, nil
+}
+
+func (f *fluentdFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []byte {
 	t := ent.Time
 	if t.IsZero() {
 		t = time.Now()
-	}
-	if t.Unix() < 0 || t.Unix() > 1<<32-1 {
-		return b, errors.New("entry time out of EventTime's range")
 	}
 	b = mpArray(b, 3)
 	b = mpStr(b, f.tag)
@@ -162,7 +165,7 @@ func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 		}
 	}
 	b = mpStr(b, "msg")
-	return mpStr(b, ent.Message), nil
+	return mpStr(b, ent.Message)
 }
 
 // fluentdSink keeps one connection to the server. Only its writer

@@ -67,9 +67,12 @@ func (f *journalFormatter) with(fields []zapcore.Field) formatter {
 	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields)}
 }
 
-func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.kv.collectG3(fields)
-	defer putKV(e)
+func (f *journalFormatter) prepare(b []byte, _ zapcore.Entry, fields []zapcore.Field, e *kvEncoder) ([]byte, bool, error) {
+	f.kv.collectG3(e, fields)
+	return b, true, nil
+}
+
+func (f *journalFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []byte {
 	b = append(b, "PRIORITY="...)
 	b = append(b, byte('0'+severity(ent.Level)), '\n')
 	b = appendJournalField(b, "SYSLOG_IDENTIFIER", f.ident)
@@ -89,7 +92,7 @@ func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 		e.scratch, _ = p.text(e.scratch[:0])
 		b = appendJournalField(b, key, unsafe.String(unsafe.SliceData(e.scratch), len(e.scratch)))
 	}
-	return appendJournalField(b, "MESSAGE", ent.Message), nil
+	return appendJournalField(b, "MESSAGE", ent.Message)
 }
 
 // journalKeys caches cleaned keys: a record's keys are a small fixed set.

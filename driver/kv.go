@@ -70,22 +70,32 @@ type textVal struct {
 	s      string
 }
 
-var kvPool = sync.Pool{New: func() any {
-	return &kvEncoder{pairs: make([]pair, 0, 48), arena: make([]byte, 0, 1024), scratch: make([]byte, 0, 1024)}
-}}
+func newKV() kvEncoder {
+	return kvEncoder{pairs: make([]pair, 0, 48), arena: make([]byte, 0, 1024), scratch: make([]byte, 0, 1024)}
+}
+
+var kvPool = sync.Pool{New: func() any { e := newKV(); return &e }}
 
 func getKV() *kvEncoder { return kvPool.Get().(*kvEncoder) }
 
 func putKV(e *kvEncoder) {
+	if e.reset() {
+		kvPool.Put(e)
+	}
+}
+
+// reset empties e for its next record, keeping its memory unless a record
+// made it grow large (then it reports false, and e should be let go).
+func (e *kvEncoder) reset() bool {
 	if cap(e.pairs) > 1024 || cap(e.arena) > 64<<10 || cap(e.scratch) > 64<<10 {
-		return
+		return false
 	}
 	clear(e.pairs)
 	clear(e.vals)
 	clear(e.tmp)
 	e.pairs, e.tmp, e.prefix, e.arena, e.scratch = e.pairs[:0], e.tmp[:0], "", e.arena[:0], e.scratch[:0]
 	e.idx, e.order, e.vals = e.idx[:0], e.order[:0], e.vals[:0]
-	kvPool.Put(e)
+	return true
 }
 
 // seal points the byte-string values at the arena, which no longer grows.
@@ -223,17 +233,20 @@ func (p *pair) text(b []byte) ([]byte, bool) {
 }
 
 // kvFormatter is the base of the non-JSON formatters: context fields
-// first, then the entry's, into one kvEncoder.
+// first, then the entry's, into one kvEncoder. The context fields are
+// encoded once, when With is called (as zap's own encoders do), and
+// copied into each record.
 type kvFormatter struct {
-	ctx []zapcore.Field
+	ctx    []pair // sealed: each value is its own string (off < 0)
+	prefix string // the namespaces the context fields left open
 }
 
-func (f kvFormatter) collect(fields []zapcore.Field) *kvEncoder {
-	e := getKV()
-	e.encode(f.ctx)
+// collect fills e, which is empty, with the record's keys.
+func (f kvFormatter) collect(e *kvEncoder, fields []zapcore.Field) {
+	e.pairs = append(e.pairs, f.ctx...)
+	e.prefix = f.prefix
 	e.encode(fields)
 	e.seal()
-	return e
 }
 
 // collectG3 collects the keys in the order g3's drivers write them. g3
@@ -246,12 +259,9 @@ func (f kvFormatter) collect(fields []zapcore.Field) *kvEncoder {
 // For a task logger built with tasklog.LoggerFields that is:
 //
 //	server_name, server_type, pid, log_type, daemon_name, <the task's keys, last to first>
-func (f kvFormatter) collectG3(fields []zapcore.Field) *kvEncoder {
-	e := getKV()
-	e.encode(f.ctx)
-	ctxEnd := len(e.pairs)
-	e.encode(fields)
-	e.seal()
+func (f kvFormatter) collectG3(e *kvEncoder, fields []zapcore.Field) {
+	f.collect(e, fields)
+	ctxEnd := len(f.ctx)
 	tmp := e.tmp[:0]
 	for i := len(e.pairs) - 1; i >= 0; i-- {
 		if i < ctxEnd || isLoggerKey(e.pairs[i].key) {
@@ -264,7 +274,6 @@ func (f kvFormatter) collectG3(fields []zapcore.Field) *kvEncoder {
 		}
 	}
 	e.pairs, e.tmp = tmp, e.pairs
-	return e
 }
 
 // isLoggerKey reports whether g3 keeps key in a logger rather than in
@@ -278,9 +287,17 @@ func isLoggerKey(key string) bool {
 	return false
 }
 
+// withCtx encodes fields after f's context fields, into a formatter's own
+// memory: a record copies the pairs, whose values stay valid for as long
+// as the formatter lives.
 func (f kvFormatter) withCtx(fields []zapcore.Field) kvFormatter {
-	ctx := make([]zapcore.Field, 0, len(f.ctx)+len(fields))
-	return kvFormatter{ctx: append(append(ctx, f.ctx...), fields...)}
+	e := &kvEncoder{pairs: append(make([]pair, 0, len(f.ctx)+len(fields)), f.ctx...), prefix: f.prefix}
+	e.encode(fields)
+	e.seal()
+	for i := range e.pairs {
+		e.pairs[i].off = -1 // s is the value now; the arena is not the record's
+	}
+	return kvFormatter{ctx: e.pairs, prefix: e.prefix}
 }
 
 // programName is the default ident: this program's file name.
