@@ -78,10 +78,17 @@ func ExampleTask_Relay() {
 	fmt.Println(string(answer))
 	for _, e := range records.All() {
 		m := e.ContextMap()
-		fmt.Printf("%v %q reason=%v c_rd_bytes=%v c_wr_bytes=%v\n", m["task_event"], e.Message, m["reason"], m["c_rd_bytes"], m["c_wr_bytes"])
+		fmt.Printf("%v %q reason=%v c_rd_bytes=%v", m["task_event"], e.Message, m["reason"], m["c_rd_bytes"])
+		if m["task_event"] == "Finished" {
+			// Left out of the ClientShutdown snapshot: as in g3, the FIN
+			// reaches the upstream before that record is written, and its
+			// "pong" may already have been relayed.
+			fmt.Printf(" c_wr_bytes=%v", m["c_wr_bytes"])
+		}
+		fmt.Println()
 	}
 	// Output:
 	// pong
-	// ClientShutdown "" reason=<nil> c_rd_bytes=4 c_wr_bytes=0
+	// ClientShutdown "" reason=<nil> c_rd_bytes=4
 	// Finished "finished" reason=Finished c_rd_bytes=4 c_wr_bytes=4
 }
