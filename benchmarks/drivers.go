@@ -51,7 +51,7 @@ func NewDrivers() (*Drivers, error) {
 		go func() {
 			buf := make([]byte, 1<<20)
 			for {
-				if _, _, err := l.ReadFrom(buf); err != nil {
+				if _, err := l.Read(buf); err != nil { // Read: ReadFrom allocates an address per datagram
 					return
 				}
 			}

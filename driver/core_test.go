@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"expvar"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -219,5 +220,55 @@ func TestQueuedRecordsKeepTheCallersValues(t *testing.T) {
 	}
 	if strings.Contains(got, "OVERWRITTEN") || strings.Contains(got, "AFTER") || strings.Count(got, "ctx: ctx-before,") != 4 {
 		t.Errorf("a record shows a value changed after Write returned, or lacks the context taken at With:\n%s", got)
+	}
+}
+
+// gateWriter blocks every Write until open is closed, then discards.
+type gateWriter struct{ open chan struct{} }
+
+func (w gateWriter) Write(p []byte) (int, error) { <-w.open; return len(p), nil }
+
+// Once its queue has been full, a driver has as many records as can ever
+// be in flight, and logging allocates nothing: not on the logging
+// goroutine (which takes the keys), nor on the writer (which formats).
+func TestWriteAllocatesNothingOnceWarm(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items at random")
+	}
+	for _, tc := range []struct {
+		name string
+		new  func(io.Writer, Options) *Core
+	}{
+		{"stdout", NewStdout},
+		{"json", NewJSON},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noLeak(t)
+			w := gateWriter{open: make(chan struct{})}
+			const size = 16
+			core := tc.new(w, Options{QueueSize: size})
+			defer core.Close()
+			logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
+			rec := record()
+			for i := 0; i < size+8; i++ { // fills the queue behind the blocked writer
+				tasklog.Log(logger, zap.InfoLevel, "closed by client", rec)
+			}
+			close(w.open)
+			if err := core.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			allocs := testing.AllocsPerRun(200, func() {
+				tasklog.Log(logger, zap.InfoLevel, "closed by client", rec)
+			})
+			if err := core.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if allocs != 0 {
+				t.Errorf("%v allocations per record once warm, want 0", allocs)
+			}
+			if st := core.Stats(); st.DropQueueFull == 0 || st.Passed == 0 {
+				t.Errorf("stats %+v: want the warm-up to have filled the queue and records delivered", st)
+			}
+		})
 	}
 }
