@@ -16,7 +16,9 @@
 // its driver is told to; [EncoderConfig] writes it, and a TimeKey of ""
 // leaves it out. Keys come in tasklog's order (logger-level keys, shared
 // keys, the sub-type's), where g3's slog drivers print them in reverse
-// source order; JSON readers do not see the order. Package driver
+// source order; JSON readers do not see the order. For g3's bytes
+// exactly, order included, log through driver.NewCEECore (synchronous,
+// as NewCore) or driver.NewCEE (through a queue). Package driver
 // (github.com/proxylog/tasklog/driver) delivers records the way g3's log
 // drivers do, syslog, fluentd, journald and stdout, byte for byte in g3's
 // order.

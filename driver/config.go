@@ -11,7 +11,8 @@ import (
 // g3proxy's YAML with [ParseYAML], then [Config.Build] the Core.
 type Config struct {
 	// Driver is one of "discard", "stdout" (g3's text format), "json"
-	// (tasklog's JSON lines), "syslog", "fluentd" or "journal".
+	// (tasklog's JSON lines), "cee" (g3's CEE body as JSON lines, byte for
+	// byte), "syslog", "fluentd" or "journal".
 	Driver string
 	// Ident is the program name the syslog, fluentd and journal drivers
 	// write (their Ident, unless set there); use "g3proxy" to look like
@@ -20,7 +21,8 @@ type Config struct {
 	Syslog  SyslogConfig
 	Fluentd FluentdConfig
 	Journal JournalConfig
-	// Output is where stdout and json write; default os.Stdout.
+	CEE     CEEConfig
+	// Output is where stdout, json and cee write; default os.Stdout.
 	Output io.Writer
 	// Options: the queue (g3's async_channel_size, async_thread_number)
 	// and IO error sampling (io_error_sampling_offset).
@@ -36,6 +38,8 @@ func (c Config) Build() (*Core, error) {
 		return NewStdout(c.Output, c.Options), nil
 	case "json":
 		return NewJSON(c.Output, c.Options), nil
+	case "cee":
+		return NewCEE(c.Output, c.CEE, c.Options), nil
 	case "syslog":
 		s := c.Syslog
 		if s.Ident == "" {
@@ -55,12 +59,13 @@ func (c Config) Build() (*Core, error) {
 		}
 		return NewJournal(j, c.Options), nil
 	}
-	return nil, fmt.Errorf("tasklog/driver: unknown driver %q (want discard, stdout, json, syslog, fluentd or journal)", c.Driver)
+	return nil, fmt.Errorf("tasklog/driver: unknown driver %q (want discard, stdout, json, cee, syslog, fluentd or journal)", c.Driver)
 }
 
 // ParseTarget reads the -log flag of the example programs:
 //
 //	json                     tasklog's JSON lines on stdout (the default)
+//	cee                      g3's CEE body as JSON lines on stdout, in g3's key order
 //	stdout                   g3's stdout text format
 //	syslog                   /dev/log
 //	syslog:unix:///PATH      a unix datagram socket
@@ -72,7 +77,7 @@ func ParseTarget(s string) (Config, error) {
 	kind, rest, _ := strings.Cut(s, ":")
 	c := Config{Driver: strings.ToLower(kind)}
 	switch c.Driver {
-	case "json", "stdout", "journal", "discard":
+	case "json", "cee", "stdout", "journal", "discard":
 		if rest != "" {
 			return c, fmt.Errorf("tasklog/driver: -log %q: %s takes no address", s, kind)
 		}

@@ -12,6 +12,7 @@ func TestParseTarget(t *testing.T) {
 		err  string
 	}{
 		{in: "json", want: Config{Driver: "json"}},
+		{in: "cee", want: Config{Driver: "cee"}},
 		{in: "stdout", want: Config{Driver: "stdout"}},
 		{in: "syslog", want: Config{Driver: "syslog"}},
 		{in: "syslog:unix:///run/x.sock", want: Config{Driver: "syslog", Syslog: SyslogConfig{UnixPath: "/run/x.sock"}}},
@@ -45,7 +46,7 @@ func TestConfigBuild(t *testing.T) {
 	noLeak(t)
 	_, sock := unixgramListener(t)
 	for _, c := range []Config{
-		{Driver: "discard"}, {Driver: "stdout"}, {Driver: "json"},
+		{Driver: "discard"}, {Driver: "stdout"}, {Driver: "json"}, {Driver: "cee"},
 		{Driver: "syslog", Syslog: SyslogConfig{UnixPath: sock}},
 		{Driver: "fluentd", Fluentd: FluentdConfig{Address: "127.0.0.1:1"}},
 		{Driver: "journal", Journal: JournalConfig{Path: sock}},

@@ -17,6 +17,9 @@
 //   - [NewJSON]: tasklog's JSON lines (the keys of g3's CEE body, in
 //     tasklog's order with msg first; the syslog driver's CEE body has
 //     g3's order);
+//   - [NewCEE]: g3's CEE body as JSON lines, byte for byte what the syslog
+//     driver sends after "@cee:"; [NewCEECore] writes the same lines on
+//     the logging goroutine, with no queue, as tasklog.NewCore does;
 //   - [NewDiscard]: nothing, g3's default.
 //
 // # g3's bytes

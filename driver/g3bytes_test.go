@@ -2,6 +2,7 @@ package driver
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -327,3 +328,67 @@ func firstDiff(a, b []byte) int {
 	}
 	return min(len(a), len(b))
 }
+
+// NewCEECore and NewCEE write, as a line, exactly the body g3's syslog
+// driver sends after its CEE flag, for every record of the golden set:
+// the CEE configurations' bytes with their syslog header cut off.
+func TestCEELinesAreG3Bodies(t *testing.T) {
+	recs := map[string]g3Record{}
+	for _, r := range g3Records() {
+		recs[r.name] = r
+	}
+	f, err := os.Open(filepath.Join("testdata", "g3bytes", "g3bytes.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	configs := map[string]struct {
+		flag string
+		cfg  CEEConfig
+	}{
+		"rfc3164-cee":                {"@cee:", CEEConfig{}},
+		"rfc3164-cee-flag-report_ts": {"@json:", CEEConfig{AppendReportTS: true}},
+	}
+	n := 0
+	for sc.Scan() {
+		parts := strings.Split(sc.Text(), "\t")
+		c, ok := configs[parts[1]]
+		if !ok {
+			continue
+		}
+		r := recs[parts[0]]
+		g3, _ := hex.DecodeString(parts[2])
+		i := strings.Index(string(g3), c.flag)
+		if i < 0 {
+			t.Fatalf("%s/%s: no %s in g3's bytes", parts[0], parts[1], c.flag)
+		}
+		want := string(g3[i+len(c.flag):]) + "\n"
+
+		var sync bytes.Buffer
+		logger := zap.New(NewCEECore(zapcore.AddSync(&sync), c.cfg, zapcore.InfoLevel), zap.WithClock(g3bytesClock{}))
+		logger.With(r.ctx...).Info(r.msg, r.field)
+
+		var async bytes.Buffer
+		core := NewCEE(&async, c.cfg, Options{})
+		zap.New(core, zap.WithClock(g3bytesClock{})).With(r.ctx...).Info(r.msg, r.field)
+		if err := core.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for name, got := range map[string]string{"NewCEECore": sync.String(), "NewCEE": async.String()} {
+			if got != want {
+				t.Errorf("%s/%s: %s differs from g3's body at byte %d:\n got %q\nwant %q", parts[0], parts[1], name, firstDiff([]byte(got), []byte(want)), got, want)
+			}
+		}
+		n++
+	}
+	if want := 2 * len(recs); n != want {
+		t.Errorf("compared %d lines, want %d", n, want)
+	}
+}
+
+type g3bytesClock struct{}
+
+func (g3bytesClock) Now() time.Time                         { return g3bytesTime }
+func (g3bytesClock) NewTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }

@@ -46,7 +46,7 @@ func ParseYAMLFile(path, logType string) (Config, error) {
 // log: block is read):
 //
 //   - a driver name: discard, syslog, fluentd, journal or stdout (and
-//     tasklog's own json) for every log type;
+//     tasklog's own json and cee) for every log type;
 //   - a map with default (a log config), syslog or fluentd (that driver's
 //     config, as the default), and task, escape, resolve and audit (a log
 //     config for that log type). A log config is a driver name or a map
@@ -277,10 +277,10 @@ func (p *yparser) driverName(path string, n *yaml.Node) (Config, error) {
 	case "syslog":
 		c.Syslog.Facility = ptrTo(FacilityUser)
 	case "discard", "fluentd", "journal", "stdout":
-	case "json": // tasklog's own
+	case "json", "cee": // tasklog's own
 	default:
-		msg := "unknown driver (want discard, syslog, fluentd, journal or stdout, or tasklog's json)"
-		if s := nearest(strings.ToLower(n.Value), []string{"discard", "syslog", "fluentd", "journal", "stdout", "json"}); s != "" {
+		msg := "unknown driver (want discard, syslog, fluentd, journal or stdout, or tasklog's json or cee)"
+		if s := nearest(strings.ToLower(n.Value), []string{"discard", "syslog", "fluentd", "journal", "stdout", "json", "cee"}); s != "" {
 			msg += fmt.Sprintf("; did you mean %s? (names are lower case)", s)
 		}
 		return c, p.errorf(path, n, "%s", msg)

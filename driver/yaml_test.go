@@ -86,6 +86,7 @@ func TestParseYAMLAsG3Does(t *testing.T) {
 		{name: "scalar stdout", yaml: "stdout", check: driver("stdout")},
 		{name: "scalar fluentd", yaml: "fluentd", check: fluent(func(f FluentdConfig) bool { return f.Address == "" })},
 		{name: "json is tasklog's", yaml: "json", check: driver("json")},
+		{name: "cee is tasklog's", yaml: "cee", check: driver("cee")},
 		{name: "wrong case rejected", yaml: "Syslog", err: `log: "Syslog": unknown driver`},
 		{name: "unknown driver", yaml: "kafka", err: `unknown driver`},
 		{name: "list rejected", yaml: "[syslog]", err: "want a driver name or a map"},

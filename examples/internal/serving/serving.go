@@ -152,7 +152,7 @@ type LogFlags struct {
 // AddLogFlags registers the log flags on fs.
 func AddLogFlags(fs *flag.FlagSet) *LogFlags {
 	f := &LogFlags{}
-	fs.StringVar(&f.Target, "log", "json", "where task records go: json (JSON lines on stdout), stdout (g3's text format), "+
+	fs.StringVar(&f.Target, "log", "json", "where task records go: json (JSON lines on stdout), cee (g3's CEE body as JSON lines on stdout, in g3's key order), stdout (g3's text format), "+
 		"syslog (/dev/log), syslog:unix:///PATH, syslog:udp://HOST:PORT, fluentd:HOST:PORT, journal, discard")
 	fs.StringVar(&f.Ident, "log-ident", "g3proxy", "program name in syslog headers, the fluentd tag (IDENT.Task) and SYSLOG_IDENTIFIER")
 	fs.BoolVar(&f.CEE, "log-cee", false, "syslog: send the record as @cee: JSON (g3's use_cee_log_syntax)")
