@@ -53,9 +53,8 @@ func drainTCP(b *testing.B) string {
 }
 
 // BenchmarkDrivers measures what one TcpConnect finished record costs the
-// goroutine that logs it, through each asynchronous driver (taking the
-// keys and handing them over to the queue; formatting and delivery run on
-// the driver's own goroutine),
+// goroutine that logs it, through each asynchronous driver (formatting and
+// handing over to the queue; delivery runs on the driver's own goroutine),
 // against the synchronous JSON path (tasklog.NewCore writing to
 // io.Discard on the caller's goroutine), every one through tasklog.Log. Drops, if the writer falls
 // behind, are reported per op: a dropped record was formatted all the same.

@@ -16,9 +16,9 @@ import (
 )
 
 // Drivers is the driver table: what one finished TcpConnect record costs
-// the goroutine that logs it through each of tasklog's drivers (taking
-// its keys and handing them to the queue; the driver's writer goroutine
-// formats and delivers), against the floor of tasklog.NewCore writing
+// the goroutine that logs it through each of tasklog's drivers
+// (formatting it and handing it to the queue; the driver's writer
+// goroutine delivers it), against the floor of tasklog.NewCore writing
 // JSON to io.Discard on that goroutine. Every approach logs through
 // tasklog.Log on a logger with tasklog.LoggerFields. The receivers are
 // real sockets on this machine, drained by goroutines of this process.

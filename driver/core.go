@@ -128,12 +128,16 @@ const (
 	dropTooLarge
 )
 
-// formatter turns an entry into the bytes one delivery sends, in two
-// steps so that the logging goroutine does as little as it can: prepare
-// runs on it and takes from the fields everything the record needs
-// (they may change once Write returns); render runs on a writer
-// goroutine. A formatter must be safe for concurrent use; with returns a
-// formatter that adds context fields, as zapcore.Core.With does.
+// formatter turns an entry into the bytes one delivery sends, on the
+// logging goroutine (Write runs both steps through formatNow). It must be
+// safe for concurrent use; with returns a formatter that adds context
+// fields, as zapcore.Core.With does.
+//
+// The two steps are apart so that the second could run on a writer
+// goroutine. That was tried and measured: it cut the logging goroutine's
+// cost by about a third but halved a driver's throughput (one writer
+// rendering every record, each waiting record holding its keys, 6 KB
+// against 600 B of bytes) and was taken back; see the README.
 type formatter interface {
 	// prepare either appends the finished record to buf, or fills kv
 	// (empty) with the record's keys for render and reports that it did
@@ -144,7 +148,7 @@ type formatter interface {
 	with(fields []zapcore.Field) formatter
 }
 
-// formatNow runs both of f's steps at once.
+// formatNow runs both of f's steps.
 func formatNow(f formatter, buf []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	kv := getKV()
 	defer putKV(kv)
@@ -155,15 +159,11 @@ func formatNow(f formatter, buf []byte, ent zapcore.Entry, fields []zapcore.Fiel
 	return f.render(buf, ent, kv), nil
 }
 
-// queued is a record as it travels through the queue: either its bytes,
-// or its entry and keys for the writer to render. Records are recycled
-// through the queue's free list, so that a record costs no allocation.
+// queued is a record's bytes as they travel through the queue. Records
+// are recycled through the queue's free list, so that a record costs no
+// allocation.
 type queued struct {
-	buf    []byte
-	kv     kvEncoder
-	render bool // kv holds the record, for f to render
-	ent    zapcore.Entry
-	f      formatter
+	buf []byte
 }
 
 // sink delivers formatted records, one writer goroutine at a time per
@@ -182,10 +182,9 @@ type sink interface {
 // (fluentd's retry queue); drain counts them as dropped.
 type drainer interface{ drain() }
 
-// Core is a zapcore.Core that takes each entry's keys on the calling
-// goroutine and hands them to a bounded queue without ever blocking;
-// writer goroutines format and deliver the record, as g3proxy's log
-// drivers do. A full queue drops the newest
+// Core is a zapcore.Core that formats each entry on the calling goroutine
+// and hands it to a bounded queue without ever blocking; writer goroutines
+// deliver it, as g3proxy's log drivers do. A full queue drops the newest
 // record, and every drop is counted ([Core.Stats]). Make one with a
 // driver's constructor ([NewSyslog], [NewFluentd], [NewJournal],
 // [NewStdout], [NewJSON], [NewDiscard]) or [Config.Build], use it as the
@@ -228,9 +227,10 @@ type queue struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// free holds spent records for Write to reuse. A sync.Pool does not
-	// fit: its records are taken on one goroutine and returned on another
-	// while up to QueueSize of them wait, and it misses nearly every time.
+	// free holds spent records for Write to reuse. A sync.Pool fits
+	// badly: its records are taken on one goroutine and returned on
+	// another while up to QueueSize of them wait, and in BenchmarkDrivers
+	// it missed for about a quarter of the records.
 	free chan *queued
 }
 
@@ -250,9 +250,6 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 func (q *queue) run(s sink) {
 	defer q.wg.Done()
 	for r := range q.ch {
-		if r.render && !q.abandoned.Load() {
-			r.buf = r.f.render(r.buf[:0], r.ent, &r.kv)
-		}
 		if !q.abandoned.Load() {
 			s.deliver(r.buf)
 		}
@@ -310,13 +307,12 @@ func (q *queue) get() *queued {
 	case r := <-q.free:
 		return r
 	default:
-		return &queued{buf: make([]byte, 0, 2048), kv: newKV()}
+		return &queued{buf: make([]byte, 0, 2048)}
 	}
 }
 
 func (q *queue) put(r *queued) {
-	r.f, r.ent, r.render = nil, zapcore.Entry{}, false // keep nothing of the caller's alive
-	if !r.kv.reset() || cap(r.buf) > 64<<10 {
+	if cap(r.buf) > 64<<10 {
 		return // let a record that grew large go
 	}
 	r.buf = r.buf[:0]
@@ -354,16 +350,16 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 	return ce
 }
 
-// Write implements zapcore.Core: it takes the entry's keys (the writer
-// formats them) and queues the record without blocking. It returns an error only when the entry cannot be
+// Write implements zapcore.Core: it formats the entry and queues it
+// without blocking. It returns an error only when the entry cannot be
 // formatted (counted as DropFormatFailed); a full queue or a closed driver
 // drops the record, counted, and returns nil, so that a stuck log never
 // fails the caller.
 func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q := c.q
 	r := q.get()
-	buf, collected, err := c.fmt.prepare(r.buf, ent, fields, &r.kv)
-	r.buf, r.render, r.ent, r.f = buf, collected, ent, c.fmt
+	buf, err := formatNow(c.fmt, r.buf, ent, fields)
+	r.buf = buf
 	if err != nil {
 		q.st.total.Add(1)
 		q.st.formatFailed.Add(1)

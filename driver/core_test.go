@@ -190,10 +190,10 @@ func TestWriterDriversAreIndependent(t *testing.T) {
 	}
 }
 
-// The writer formats a record after Write has returned, so Write must
-// copy what the caller may change: a byte slice it reuses, and context
-// fields are taken when With is called (as zap's encoders do). Records
-// wait in the queue behind a stuck sink while the caller overwrites them.
+// A record must not change once Write has returned, whatever the caller
+// then does to a byte slice it reuses; context fields are taken when With
+// is called (as zap's encoders do). Records wait in the queue behind a
+// stuck sink while the caller overwrites them.
 func TestQueuedRecordsKeepTheCallersValues(t *testing.T) {
 	noLeak(t)
 	w := &blockingWriter{release: make(chan struct{})}
@@ -229,8 +229,8 @@ type gateWriter struct{ open chan struct{} }
 func (w gateWriter) Write(p []byte) (int, error) { <-w.open; return len(p), nil }
 
 // Once its queue has been full, a driver has as many records as can ever
-// be in flight, and logging allocates nothing: not on the logging
-// goroutine (which takes the keys), nor on the writer (which formats).
+// be in flight, and logging allocates nothing, on the logging goroutine or
+// the writer.
 func TestWriteAllocatesNothingOnceWarm(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items at random")

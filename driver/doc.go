@@ -1,7 +1,7 @@
 // Package driver delivers task records the way g3proxy's log drivers do:
-// each is a zapcore.Core that takes an entry's keys on the calling
-// goroutine, hands them to a bounded queue without ever blocking, and
-// formats and delivers the record on a writer goroutine, dropping and counting what it cannot deliver, so a
+// each is a zapcore.Core that formats an entry on the calling goroutine,
+// hands it to a bounded queue without ever blocking, and delivers it from
+// a writer goroutine, dropping and counting what it cannot deliver, so a
 // stuck or dead log sink never stalls a proxy.
 //
 // # Drivers

@@ -1,0 +1,301 @@
+package benchmarks
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/driver"
+)
+
+// ThroughputResult is one driver's delivery rate into a receiver that
+// keeps up, beside one goroutine writing the same bytes straight to the
+// same kind of socket or pipe.
+type ThroughputResult struct {
+	Name     string
+	Driver   float64 // records a second the receiver got through the driver
+	Straight float64 // records a second the receiver got from the straight writer
+	Dropped  uint64  // records the driver dropped (the ratio holds only at 0)
+	Lost     int     // records the straight writer sent that never arrived (UDP)
+}
+
+// receiver drains one socket or pipe in this process and counts what
+// arrives: datagrams, or for a stream bytes.
+type receiver struct {
+	dgrams, bytes atomic.Int64
+	first         chan []byte // the first read, once
+	once          sync.Once
+	closer        io.Closer
+}
+
+func (r *receiver) drain(read func([]byte) (int, error)) {
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := read(buf)
+		if err != nil {
+			return
+		}
+		r.once.Do(func() { r.first <- append([]byte(nil), buf[:n]...) })
+		r.dgrams.Add(1)
+		r.bytes.Add(int64(n))
+	}
+}
+
+func newReceiver() *receiver { return &receiver{first: make(chan []byte, 1)} }
+
+// received is how many records of size bytes arrived (for a stream) or
+// how many datagrams did.
+func (r *receiver) received(stream bool, size int) int64 {
+	if stream {
+		return r.bytes.Load() / int64(size)
+	}
+	return r.dgrams.Load()
+}
+
+// transport is one driver and the kind of socket it writes to.
+type transport struct {
+	name   string
+	stream bool
+	// open starts a receiver, and returns the driver's core and a writer
+	// that sends straight to a receiver of its own like it.
+	open func(dir string) (core *driver.Core, rc *receiver, straight func() (io.Writer, *receiver, func(), error), err error)
+}
+
+func unixgramReceiver(path string) (*receiver, error) {
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return nil, err
+	}
+	_ = l.SetReadBuffer(4 << 20)
+	r := newReceiver()
+	r.closer = l
+	go r.drain(l.Read)
+	return r, nil
+}
+
+func udpReceiver() (*receiver, string, error) {
+	l, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, "", err
+	}
+	_ = l.SetReadBuffer(4 << 20)
+	r := newReceiver()
+	r.closer = l
+	go r.drain(l.Read)
+	return r, l.LocalAddr().String(), nil
+}
+
+func tcpReceiver() (*receiver, string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	r := newReceiver()
+	r.closer = l
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); r.drain(c.Read) }()
+		}
+	}()
+	return r, l.Addr().String(), nil
+}
+
+func pipeReceiver() (*receiver, *os.File, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	r := newReceiver()
+	r.closer = pr
+	go r.drain(pr.Read)
+	return r, pw, nil
+}
+
+func transports(opts driver.Options) []transport {
+	unixgram := func(name string, cfg func(path string) (*driver.Core, error)) transport {
+		return transport{name: name, open: func(parent string) (*driver.Core, *receiver, func() (io.Writer, *receiver, func(), error), error) {
+			dir, err := os.MkdirTemp(parent, "t")
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			path := filepath.Join(dir, "d.sock")
+			rc, err := unixgramReceiver(path)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			core, err := cfg(path)
+			straight := func() (io.Writer, *receiver, func(), error) {
+				spath := filepath.Join(dir, "s.sock")
+				sr, err := unixgramReceiver(spath)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				c, err := net.Dial("unixgram", spath)
+				if err != nil {
+					sr.closer.Close()
+					return nil, nil, nil, err
+				}
+				return c, sr, func() { c.Close(); sr.closer.Close() }, nil
+			}
+			return core, rc, straight, err
+		}}
+	}
+	return []transport{
+		unixgram("syslog RFC 3164 text, unix", func(p string) (*driver.Core, error) {
+			return driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: p}, opts)
+		}),
+		unixgram("syslog RFC 3164 CEE, unix", func(p string) (*driver.Core, error) {
+			return driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: p, CEE: true}, opts)
+		}),
+		unixgram("journal, unix", func(p string) (*driver.Core, error) {
+			return driver.NewJournal(driver.JournalConfig{Ident: "g3proxy", Path: p}, opts), nil
+		}),
+		{name: "syslog RFC 5424, UDP", open: func(string) (*driver.Core, *receiver, func() (io.Writer, *receiver, func(), error), error) {
+			rc, addr, err := udpReceiver()
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			core, err := driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UDPAddr: addr, RFC5424: true}, opts)
+			straight := func() (io.Writer, *receiver, func(), error) {
+				sr, saddr, err := udpReceiver()
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				c, err := net.Dial("udp", saddr)
+				if err != nil {
+					sr.closer.Close()
+					return nil, nil, nil, err
+				}
+				return c, sr, func() { c.Close(); sr.closer.Close() }, nil
+			}
+			return core, rc, straight, err
+		}},
+		{name: "fluentd, TCP", stream: true, open: func(string) (*driver.Core, *receiver, func() (io.Writer, *receiver, func(), error), error) {
+			rc, addr, err := tcpReceiver()
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			core, err := driver.NewFluentd(driver.FluentdConfig{Address: addr, Ident: "g3proxy"}, opts)
+			straight := func() (io.Writer, *receiver, func(), error) {
+				sr, saddr, err := tcpReceiver()
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				c, err := net.Dial("tcp", saddr)
+				if err != nil {
+					sr.closer.Close()
+					return nil, nil, nil, err
+				}
+				return c, sr, func() { c.Close(); sr.closer.Close() }, nil
+			}
+			return core, rc, straight, err
+		}},
+		{name: "stdout text, pipe", stream: true, open: func(string) (*driver.Core, *receiver, func() (io.Writer, *receiver, func(), error), error) {
+			rc, pw, err := pipeReceiver()
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			core := driver.NewStdout(pw, opts)
+			straight := func() (io.Writer, *receiver, func(), error) {
+				sr, spw, err := pipeReceiver()
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				return spw, sr, func() { spw.Close(); sr.closer.Close() }, nil
+			}
+			return core, rc, straight, nil
+		}},
+	}
+}
+
+// waitFor waits until got() reaches want, or nothing has arrived for
+// 200 ms; it returns when the last record arrived.
+func waitFor(got func() int64, want int64, start time.Time) (int64, time.Duration) {
+	last, lastAt := got(), time.Now()
+	for last < want {
+		time.Sleep(100 * time.Microsecond)
+		if n := got(); n != last {
+			last, lastAt = n, time.Now()
+		} else if time.Since(lastAt) > 200*time.Millisecond {
+			break
+		}
+	}
+	return last, lastAt.Sub(start)
+}
+
+// Throughput logs n TcpConnect records through each driver from one
+// goroutine, as fast as it can, into a receiver in this process that
+// drains its socket or pipe, and measures records a second from the
+// first record to the last one's arrival; then one goroutine writes the
+// same record's bytes n times straight to a receiver of the same kind.
+// The queue holds all n records, so that a driver slower than the logging
+// goroutine still drops nothing.
+func Throughput(n int) ([]ThroughputResult, error) {
+	dir, err := os.MkdirTemp("", "tasklog-throughput-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	opts := driver.Options{QueueSize: n + 1, ErrorOutput: zapcore.AddSync(io.Discard)}
+	rec := tcpRecord()
+	msg := rec.Reason.Text()
+	var out []ThroughputResult
+	for _, tr := range transports(opts) {
+		core, rc, straight, err := tr.open(dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", tr.name, err)
+		}
+		logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
+		// One record first: its bytes, for the straight writer.
+		tasklog.Log(logger, zap.InfoLevel, msg, rec)
+		var one []byte
+		select {
+		case one = <-rc.first:
+		case <-time.After(5 * time.Second):
+			core.Close()
+			return nil, fmt.Errorf("%s: the first record never arrived", tr.name)
+		}
+		base := rc.received(tr.stream, len(one))
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			tasklog.Log(logger, zap.InfoLevel, msg, rec)
+		}
+		got, took := waitFor(func() int64 { return rc.received(tr.stream, len(one)) - base }, int64(n), start)
+		_ = core.Close()
+		rc.closer.Close()
+		res := ThroughputResult{Name: tr.name, Driver: float64(got) / took.Seconds(), Dropped: core.Stats().Dropped()}
+
+		w, sr, closeStraight, err := straight()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", tr.name, err)
+		}
+		start = time.Now()
+		var werr error
+		for i := 0; i < n && werr == nil; i++ {
+			_, werr = w.Write(one)
+		}
+		sgot, stook := waitFor(func() int64 { return sr.received(tr.stream, len(one)) }, int64(n), start)
+		closeStraight()
+		if werr != nil && !errors.Is(werr, net.ErrClosed) {
+			return nil, fmt.Errorf("%s: straight writer: %w", tr.name, werr)
+		}
+		res.Straight = float64(sgot) / stook.Seconds()
+		res.Lost = n - int(sgot)
+		out = append(out, res)
+	}
+	return out, nil
+}
