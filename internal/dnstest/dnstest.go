@@ -12,6 +12,7 @@ package dnstest
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
@@ -41,14 +42,22 @@ func Start(t testing.TB) *Server {
 
 // New runs a server until Close, for programs (the demo, the load suite).
 func New() (*Server, error) {
-	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{udp: udp, Addr: udp.LocalAddr().(*net.UDPAddr).AddrPort()}
-	if s.tcp, err = net.Listen("tcp", s.Addr.String()); err != nil {
+	// The UDP port the system picks may be taken for TCP by another
+	// program: try a few ports before giving up.
+	var s *Server
+	for try := 0; ; try++ {
+		udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		s = &Server{udp: udp, Addr: udp.LocalAddr().(*net.UDPAddr).AddrPort()}
+		if s.tcp, err = net.Listen("tcp", s.Addr.String()); err == nil {
+			break
+		}
 		udp.Close()
-		return nil, err
+		if try == 9 {
+			return nil, fmt.Errorf("dnstest: no port free for both UDP and TCP in 10 tries: %w", err)
+		}
 	}
 	s.wg.Add(2)
 	go s.serveUDP()
