@@ -66,9 +66,30 @@ func (r *receiver) received(stream bool, size int) int64 {
 type transport struct {
 	name   string
 	stream bool
-	// open starts a receiver, and returns the driver's core and a writer
-	// that sends straight to a receiver of its own like it.
-	open func(dir string) (core *driver.Core, rc *receiver, straight func() (io.Writer, *receiver, func(), error), err error)
+	// open starts a receiver, and returns the driver's core writing to
+	// it and a straight writer's opener.
+	open func(dir string) (core *driver.Core, rc *receiver, straight straightFunc, err error)
+}
+
+// straightFunc opens a receiver like the driver's and a writer to it; the
+// func it returns closes both.
+type straightFunc func() (io.Writer, *receiver, func(), error)
+
+// dialStraight is a straightFunc for a socket: listen starts a receiver
+// and returns its address, which the writer dials over network.
+func dialStraight(network string, listen func() (*receiver, string, error)) straightFunc {
+	return func() (io.Writer, *receiver, func(), error) {
+		sr, addr, err := listen()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			sr.closer.Close()
+			return nil, nil, nil, err
+		}
+		return c, sr, func() { c.Close(); sr.closer.Close() }, nil
+	}
 }
 
 func unixgramReceiver(path string) (*receiver, error) {
@@ -127,7 +148,7 @@ func pipeReceiver() (*receiver, *os.File, error) {
 
 func transports(opts driver.Options) []transport {
 	unixgram := func(name string, cfg func(path string) (*driver.Core, error)) transport {
-		return transport{name: name, open: func(parent string) (*driver.Core, *receiver, func() (io.Writer, *receiver, func(), error), error) {
+		return transport{name: name, open: func(parent string) (*driver.Core, *receiver, straightFunc, error) {
 			dir, err := os.MkdirTemp(parent, "t")
 			if err != nil {
 				return nil, nil, nil, err
@@ -138,19 +159,11 @@ func transports(opts driver.Options) []transport {
 				return nil, nil, nil, err
 			}
 			core, err := cfg(path)
-			straight := func() (io.Writer, *receiver, func(), error) {
+			straight := dialStraight("unixgram", func() (*receiver, string, error) {
 				spath := filepath.Join(dir, "s.sock")
 				sr, err := unixgramReceiver(spath)
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				c, err := net.Dial("unixgram", spath)
-				if err != nil {
-					sr.closer.Close()
-					return nil, nil, nil, err
-				}
-				return c, sr, func() { c.Close(); sr.closer.Close() }, nil
-			}
+				return sr, spath, err
+			})
 			return core, rc, straight, err
 		}}
 	}
@@ -164,51 +177,28 @@ func transports(opts driver.Options) []transport {
 		unixgram("journal, unix", func(p string) (*driver.Core, error) {
 			return driver.NewJournal(driver.JournalConfig{Ident: "g3proxy", Path: p}, opts), nil
 		}),
-		{name: "syslog RFC 5424, UDP", open: func(string) (*driver.Core, *receiver, func() (io.Writer, *receiver, func(), error), error) {
+		{name: "syslog RFC 5424, UDP", open: func(string) (*driver.Core, *receiver, straightFunc, error) {
 			rc, addr, err := udpReceiver()
 			if err != nil {
 				return nil, nil, nil, err
 			}
 			core, err := driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UDPAddr: addr, RFC5424: true}, opts)
-			straight := func() (io.Writer, *receiver, func(), error) {
-				sr, saddr, err := udpReceiver()
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				c, err := net.Dial("udp", saddr)
-				if err != nil {
-					sr.closer.Close()
-					return nil, nil, nil, err
-				}
-				return c, sr, func() { c.Close(); sr.closer.Close() }, nil
-			}
-			return core, rc, straight, err
+			return core, rc, dialStraight("udp", udpReceiver), err
 		}},
-		{name: "fluentd, TCP", stream: true, open: func(string) (*driver.Core, *receiver, func() (io.Writer, *receiver, func(), error), error) {
+		{name: "fluentd, TCP", stream: true, open: func(string) (*driver.Core, *receiver, straightFunc, error) {
 			rc, addr, err := tcpReceiver()
 			if err != nil {
 				return nil, nil, nil, err
 			}
 			core, err := driver.NewFluentd(driver.FluentdConfig{Address: addr, Ident: "g3proxy"}, opts)
-			straight := func() (io.Writer, *receiver, func(), error) {
-				sr, saddr, err := tcpReceiver()
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				c, err := net.Dial("tcp", saddr)
-				if err != nil {
-					sr.closer.Close()
-					return nil, nil, nil, err
-				}
-				return c, sr, func() { c.Close(); sr.closer.Close() }, nil
-			}
-			return core, rc, straight, err
+			return core, rc, dialStraight("tcp", tcpReceiver), err
 		}},
-		{name: "stdout text, pipe", stream: true, open: func(string) (*driver.Core, *receiver, func() (io.Writer, *receiver, func(), error), error) {
+		{name: "stdout text, pipe", stream: true, open: func(string) (*driver.Core, *receiver, straightFunc, error) {
 			rc, pw, err := pipeReceiver()
 			if err != nil {
 				return nil, nil, nil, err
 			}
+			rc.closer = closeBoth{rc.closer, pw}
 			core := driver.NewStdout(pw, opts)
 			straight := func() (io.Writer, *receiver, func(), error) {
 				sr, spw, err := pipeReceiver()
@@ -221,6 +211,11 @@ func transports(opts driver.Options) []transport {
 		}},
 	}
 }
+
+// closeBoth closes a pipe's two ends.
+type closeBoth [2]io.Closer
+
+func (c closeBoth) Close() error { return errors.Join(c[0].Close(), c[1].Close()) }
 
 // waitFor waits until got() reaches want, or nothing has arrived for
 // 200 ms; it returns when the last record arrived.
