@@ -115,11 +115,21 @@ func TestFinishAllRecordsBytesRelayedSoFar(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		tr.step(t, f)
 	}
+	// A relay goroutine adds to a counter just after its write returns,
+	// so the peer can read the bytes a moment before they are counted:
+	// wait for the counters to catch up (CI once saw r_wr_bytes 8 of 10).
+	last := tr.steps[len(tr.steps)-1]
+	c := &f.task.Counters
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if c.ClientReadBytes.Load() == last.up && c.RemoteWriteBytes.Load() == last.up &&
+			c.RemoteReadBytes.Load() == last.down && c.ClientWriteBytes.Load() == last.down {
+			break
+		}
+	}
 	if n := f.srv.FinishAll(ReasonCanceledAsServerQuit, nil); n != 1 {
 		t.Fatalf("FinishAll finished %d tasks, want 1", n)
 	}
 	m := f.finished(t)
-	last := tr.steps[len(tr.steps)-1]
 	for key, want := range map[string]uint64{"c_rd_bytes": last.up, "r_wr_bytes": last.up, "r_rd_bytes": last.down, "c_wr_bytes": last.down} {
 		if m[key] != want {
 			t.Errorf("%s = %v, want %d", key, m[key], want)
