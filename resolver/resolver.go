@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -295,11 +296,11 @@ func (r *Resolver) exchange(ctx context.Context, network string, server netip.Ad
 		var n int
 		if network == "tcp" {
 			var l [2]byte
-			if _, err := readFull(c, l[:]); err != nil {
+			if _, err := io.ReadFull(c, l[:]); err != nil {
 				return nil, err
 			}
 			n = int(binary.BigEndian.Uint16(l[:]))
-			if _, err := readFull(c, buf[:n]); err != nil {
+			if _, err := io.ReadFull(c, buf[:n]); err != nil {
 				return nil, err
 			}
 		} else if n, err = c.Read(buf); err != nil {
@@ -317,16 +318,4 @@ func (r *Resolver) exchange(ctx context.Context, network string, server netip.Ad
 		}
 		return &m, nil
 	}
-}
-
-func readFull(c net.Conn, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		k, err := c.Read(b[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }

@@ -13,6 +13,7 @@ package dnstest
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -94,9 +95,9 @@ func (s *Server) serveTCP() {
 			return
 		}
 		var l [2]byte
-		if _, err := readFull(c, l[:]); err == nil {
+		if _, err := io.ReadFull(c, l[:]); err == nil {
 			q := make([]byte, binary.BigEndian.Uint16(l[:]))
-			if _, err := readFull(c, q); err == nil {
+			if _, err := io.ReadFull(c, q); err == nil {
 				if out := answer(q, false); out != nil {
 					c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(out))), out...))
 				}
@@ -104,18 +105,6 @@ func (s *Server) serveTCP() {
 		}
 		c.Close()
 	}
-}
-
-func readFull(c net.Conn, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		k, err := c.Read(b[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 func answer(q []byte, udp bool) []byte {
