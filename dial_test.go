@@ -54,16 +54,7 @@ func acceptOn(t *testing.T, addr string) net.Listener {
 	if err != nil {
 		t.Skipf("cannot listen on %s: %v", addr, err)
 	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	nettest.AcceptAndClose(t, l)
 	return l
 }
 

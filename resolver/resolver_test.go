@@ -16,6 +16,7 @@ import (
 
 	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/internal/dnstest"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 func newResolver(s *dnstest.Server) (*Resolver, *observer.ObservedLogs) {
@@ -130,16 +131,7 @@ func TestDialThroughResolver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	nettest.AcceptAndClose(t, l)
 	port := l.Addr().(*net.TCPAddr).Port
 	for _, tt := range []struct {
 		host    string

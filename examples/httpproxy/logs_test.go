@@ -10,6 +10,7 @@ import (
 
 	"github.com/proxylog/tasklog/examples/internal/testutil"
 	"github.com/proxylog/tasklog/internal/dnstest"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // connectThrough sends one CONNECT to target through the proxy and
@@ -69,16 +70,7 @@ func TestEscapeAndResolveLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer up.Close()
-	go func() {
-		for {
-			c, err := up.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	nettest.AcceptAndClose(t, up)
 	upPort := up.Addr().(*net.TCPAddr).Port
 
 	p := testutil.Start(t, run, "-log", "json", "-dns", dns.Addr.String(), "-daemon", "g3")

@@ -50,3 +50,19 @@ func HangingListener(t testing.TB) (addr string, stop func()) {
 		syscall.Close(fd)
 	}
 }
+
+// AcceptAndClose accepts every connection to l and closes it at once, a
+// listener that lets connects succeed, until the test ends; then it
+// closes l.
+func AcceptAndClose(t testing.TB, l net.Listener) {
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
