@@ -73,29 +73,23 @@ func mpBool(b []byte, v bool) []byte {
 
 // mpUint writes v in the fixed form of an unsigned integer of width bits
 // (8, 16, 32 or 64); mpInt likewise for a signed one.
-func mpUint(b []byte, v uint64, width uint8) []byte {
-	switch width {
-	case 8:
-		return append(b, 0xcc, byte(v))
-	case 16:
-		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
-	case 32:
-		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
-	default:
-		return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
-	}
-}
+func mpUint(b []byte, v uint64, width uint8) []byte { return mpFixed(b, 0xcc, v, width) }
 
-func mpInt(b []byte, v int64, width uint8) []byte {
+func mpInt(b []byte, v int64, width uint8) []byte { return mpFixed(b, 0xd0, uint64(v), width) }
+
+// mpFixed writes v's low width bits, big-endian, after the tag of that
+// width: tag8 for 8 bits, then tag8+1, +2 and +3 for 16, 32 and 64, as
+// MessagePack numbers its uint and int forms.
+func mpFixed(b []byte, tag8 byte, v uint64, width uint8) []byte {
 	switch width {
 	case 8:
-		return append(b, 0xd0, byte(v))
+		return append(b, tag8, byte(v))
 	case 16:
-		return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(v))
+		return binary.BigEndian.AppendUint16(append(b, tag8+1), uint16(v))
 	case 32:
-		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(v))
+		return binary.BigEndian.AppendUint32(append(b, tag8+2), uint32(v))
 	default:
-		return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
+		return binary.BigEndian.AppendUint64(append(b, tag8+3), v)
 	}
 }
 
