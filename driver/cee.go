@@ -38,13 +38,10 @@ func (f *ceeFormatter) with(fields []zapcore.Field) formatter {
 	return &ceeFormatter{reportTS: f.reportTS, kv: f.kv.withCtx(fields)}
 }
 
-func (f *ceeFormatter) prepare(b []byte, _ zapcore.Entry, fields []zapcore.Field, e *kvEncoder) ([]byte, bool, error) {
-	f.kv.collectG3(e, fields)
-	return b, true, nil
-}
-
-func (f *ceeFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []byte {
-	return append(appendCEE(b, e, ent, f.reportTS), '\n')
+func (f *ceeFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	e := f.kv.collectG3(fields)
+	defer putKV(e)
+	return append(appendCEE(b, e, ent, f.reportTS), '\n'), nil
 }
 
 // NewCEECore returns a zapcore.Core that writes NewCEE's lines to w on the
@@ -76,7 +73,7 @@ func (c *ceeCore) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Ch
 
 func (c *ceeCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	bp := ceeLines.Get().(*[]byte)
-	line, _ := formatNow(c.f, (*bp)[:0], ent, fields) // a ceeFormatter cannot fail
+	line, _ := c.f.format((*bp)[:0], ent, fields) // a ceeFormatter cannot fail
 	_, err := c.w.Write(line)
 	if cap(line) <= 64<<10 {
 		*bp = line

@@ -128,35 +128,15 @@ const (
 	dropTooLarge
 )
 
-// formatter turns an entry into the bytes one delivery sends, on the
-// logging goroutine (Write runs both steps through formatNow). It must be
-// safe for concurrent use; with returns a formatter that adds context
-// fields, as zapcore.Core.With does.
-//
-// The two steps are apart so that the second could run on a writer
-// goroutine. That was tried and measured: it cut the logging goroutine's
-// cost by about a third but halved a driver's throughput (one writer
-// rendering every record, each waiting record holding its keys, 6 KB
-// against 600 B of bytes) and was taken back; see the README.
+// formatter turns an entry into the bytes one delivery sends. It runs on
+// the logging goroutine and must be safe for concurrent use; with returns
+// a formatter that adds context fields, as zapcore.Core.With does. The
+// non-JSON formatters collect the keys (kvFormatter) and render them from
+// a kvEncoder; rendering on the writer goroutine instead was tried and
+// taken back: it halved a driver's throughput (see the README).
 type formatter interface {
-	// prepare either appends the finished record to buf, or fills kv
-	// (empty) with the record's keys for render and reports that it did
-	// (buf unchanged). An error means the entry cannot be formatted at all.
-	prepare(buf []byte, ent zapcore.Entry, fields []zapcore.Field, kv *kvEncoder) (_ []byte, collected bool, _ error)
-	// render appends the record prepare collected in kv. It cannot fail.
-	render(buf []byte, ent zapcore.Entry, kv *kvEncoder) []byte
+	format(buf []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error)
 	with(fields []zapcore.Field) formatter
-}
-
-// formatNow runs both of f's steps.
-func formatNow(f formatter, buf []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	kv := getKV()
-	defer putKV(kv)
-	buf, collected, err := f.prepare(buf, ent, fields, kv)
-	if err != nil || !collected {
-		return buf, err
-	}
-	return f.render(buf, ent, kv), nil
 }
 
 // queued is a record's bytes as they travel through the queue. Records
@@ -358,7 +338,7 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q := c.q
 	r := q.get()
-	buf, err := formatNow(c.fmt, r.buf, ent, fields)
+	buf, err := c.fmt.format(r.buf, ent, fields)
 	r.buf = buf
 	if err != nil {
 		q.st.total.Add(1)

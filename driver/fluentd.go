@@ -129,18 +129,15 @@ func (f *fluentdFormatter) with(fields []zapcore.Field) formatter {
 	return &fluentdFormatter{tag: f.tag, kv: f.kv.withCtx(fields)}
 }
 
-func (f *fluentdFormatter) prepare(b []byte, ent zapcore.Entry, fields []zapcore.Field, e *kvEncoder) ([]byte, bool, error) {
-	if t := ent.Time; !t.IsZero() && (t.Unix() < 0 || t.Unix() > 1<<32-1) {
-		return b, false, errors.New("entry time out of EventTime's range")
-	}
-	f.kv.collectG3(e, fields)
-	return b, true, nil
-}
-
-func (f *fluentdFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []byte {
+func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	e := f.kv.collectG3(fields)
+	defer putKV(e)
 	t := ent.Time
 	if t.IsZero() {
 		t = time.Now()
+	}
+	if t.Unix() < 0 || t.Unix() > 1<<32-1 {
+		return b, errors.New("entry time out of EventTime's range")
 	}
 	b = mpArray(b, 3)
 	b = mpStr(b, f.tag)
@@ -165,7 +162,7 @@ func (f *fluentdFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []b
 		}
 	}
 	b = mpStr(b, "msg")
-	return mpStr(b, ent.Message)
+	return mpStr(b, ent.Message), nil
 }
 
 // fluentdSink keeps one connection to the server. Only its writer

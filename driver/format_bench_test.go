@@ -32,7 +32,7 @@ func BenchmarkFormat(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					var err error
-					buf, err = formatNow(f, buf[:0], ent, fields)
+					buf, err = f.format(buf[:0], ent, fields)
 					if err != nil {
 						b.Fatal(err)
 					}

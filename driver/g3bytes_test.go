@@ -300,7 +300,7 @@ func TestDriversWriteG3Bytes(t *testing.T) {
 		seen[parts[1]] = true
 		g3, _ := hex.DecodeString(parts[2])
 		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: r.msg}
-		got, err := formatNow(fm.with(r.ctx), nil, ent, []zapcore.Field{r.field})
+		got, err := fm.with(r.ctx).format(nil, ent, []zapcore.Field{r.field})
 		if err != nil {
 			t.Errorf("%s/%s: %v", parts[0], parts[1], err)
 			continue

@@ -67,12 +67,9 @@ func (f *journalFormatter) with(fields []zapcore.Field) formatter {
 	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields)}
 }
 
-func (f *journalFormatter) prepare(b []byte, _ zapcore.Entry, fields []zapcore.Field, e *kvEncoder) ([]byte, bool, error) {
-	f.kv.collectG3(e, fields)
-	return b, true, nil
-}
-
-func (f *journalFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []byte {
+func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	e := f.kv.collectG3(fields)
+	defer putKV(e)
 	b = append(b, "PRIORITY="...)
 	b = append(b, byte('0'+severity(ent.Level)), '\n')
 	b = appendJournalField(b, "SYSLOG_IDENTIFIER", f.ident)
@@ -92,7 +89,7 @@ func (f *journalFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []b
 		e.scratch, _ = p.text(e.scratch[:0])
 		b = appendJournalField(b, key, unsafe.String(unsafe.SliceData(e.scratch), len(e.scratch)))
 	}
-	return appendJournalField(b, "MESSAGE", ent.Message)
+	return appendJournalField(b, "MESSAGE", ent.Message), nil
 }
 
 // journalKeys caches cleaned keys: a record's keys are a small fixed set.

@@ -70,32 +70,22 @@ type textVal struct {
 	s      string
 }
 
-func newKV() kvEncoder {
-	return kvEncoder{pairs: make([]pair, 0, 48), arena: make([]byte, 0, 1024), scratch: make([]byte, 0, 1024)}
-}
-
-var kvPool = sync.Pool{New: func() any { e := newKV(); return &e }}
+var kvPool = sync.Pool{New: func() any {
+	return &kvEncoder{pairs: make([]pair, 0, 48), arena: make([]byte, 0, 1024), scratch: make([]byte, 0, 1024)}
+}}
 
 func getKV() *kvEncoder { return kvPool.Get().(*kvEncoder) }
 
 func putKV(e *kvEncoder) {
-	if e.reset() {
-		kvPool.Put(e)
-	}
-}
-
-// reset empties e for its next record, keeping its memory unless a record
-// made it grow large (then it reports false, and e should be let go).
-func (e *kvEncoder) reset() bool {
 	if cap(e.pairs) > 1024 || cap(e.arena) > 64<<10 || cap(e.scratch) > 64<<10 {
-		return false
+		return
 	}
 	clear(e.pairs)
 	clear(e.vals)
 	clear(e.tmp)
 	e.pairs, e.tmp, e.prefix, e.arena, e.scratch = e.pairs[:0], e.tmp[:0], "", e.arena[:0], e.scratch[:0]
 	e.idx, e.order, e.vals = e.idx[:0], e.order[:0], e.vals[:0]
-	return true
+	kvPool.Put(e)
 }
 
 // seal points the byte-string values at the arena, which no longer grows.
@@ -241,12 +231,14 @@ type kvFormatter struct {
 	prefix string // the namespaces the context fields left open
 }
 
-// collect fills e, which is empty, with the record's keys.
-func (f kvFormatter) collect(e *kvEncoder, fields []zapcore.Field) {
+// collect returns a pooled kvEncoder with the record's keys; putKV it.
+func (f kvFormatter) collect(fields []zapcore.Field) *kvEncoder {
+	e := getKV()
 	e.pairs = append(e.pairs, f.ctx...)
 	e.prefix = f.prefix
 	e.encode(fields)
 	e.seal()
+	return e
 }
 
 // collectG3 collects the keys in the order g3's drivers write them. g3
@@ -259,8 +251,8 @@ func (f kvFormatter) collect(e *kvEncoder, fields []zapcore.Field) {
 // For a task logger built with tasklog.LoggerFields that is:
 //
 //	server_name, server_type, pid, log_type, daemon_name, <the task's keys, last to first>
-func (f kvFormatter) collectG3(e *kvEncoder, fields []zapcore.Field) {
-	f.collect(e, fields)
+func (f kvFormatter) collectG3(fields []zapcore.Field) *kvEncoder {
+	e := f.collect(fields)
 	ctxEnd := len(f.ctx)
 	tmp := e.tmp[:0]
 	for i := len(e.pairs) - 1; i >= 0; i-- {
@@ -274,6 +266,7 @@ func (f kvFormatter) collectG3(e *kvEncoder, fields []zapcore.Field) {
 		}
 	}
 	e.pairs, e.tmp = tmp, e.pairs
+	return e
 }
 
 // isLoggerKey reports whether g3 keeps key in a logger rather than in

@@ -34,12 +34,9 @@ func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
 	return &stdoutFormatter{kv: f.kv.withCtx(fields)}
 }
 
-func (f *stdoutFormatter) prepare(b []byte, _ zapcore.Entry, fields []zapcore.Field, e *kvEncoder) ([]byte, bool, error) {
-	f.kv.collect(e, fields)
-	return b, true, nil
-}
-
-func (f *stdoutFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []byte {
+func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	e := f.kv.collect(fields)
+	defer putKV(e)
 	b = ent.Time.Local().AppendFormat(b, "Jan 02 15:04:05.000")
 	b = append(b, ' ')
 	b = append(b, slogLevel(ent.Level)...)
@@ -90,7 +87,7 @@ func (f *stdoutFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []by
 	} else {
 		b = append(b, strings.ToValidUTF8(ent.Message, "\uFFFD")...)
 	}
-	return append(b, '\n')
+	return append(b, '\n'), nil
 }
 
 // NewJSON returns a Core that writes tasklog's JSON lines to w (a nil w is
@@ -116,19 +113,15 @@ func (f *jsonFormatter) with(fields []zapcore.Field) formatter {
 	return &jsonFormatter{enc: enc}
 }
 
-// prepare writes the whole line: tasklog's encoder is as fast as taking
-// the keys would be.
-func (f *jsonFormatter) prepare(b []byte, ent zapcore.Entry, fields []zapcore.Field, e *kvEncoder) ([]byte, bool, error) {
+func (f *jsonFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	line, err := f.enc.EncodeEntry(ent, fields)
 	if err != nil {
-		return b, false, err
+		return b, err
 	}
 	b = append(b, line.Bytes()...)
 	line.Free()
-	return b, false, nil
+	return b, nil
 }
-
-func (f *jsonFormatter) render(b []byte, _ zapcore.Entry, _ *kvEncoder) []byte { return b }
 
 // NewDiscard returns a Core that formats nothing and drops every record,
 // counting it as passed, like g3's default discard driver.
@@ -139,10 +132,9 @@ func NewDiscard(opts Options) *Core {
 type discardFormatter struct{}
 
 func (discardFormatter) with([]zapcore.Field) formatter { return discardFormatter{} }
-func (discardFormatter) prepare(b []byte, _ zapcore.Entry, _ []zapcore.Field, _ *kvEncoder) ([]byte, bool, error) {
-	return b, false, nil
+func (discardFormatter) format(b []byte, _ zapcore.Entry, _ []zapcore.Field) ([]byte, error) {
+	return b, nil
 }
-func (discardFormatter) render(b []byte, _ zapcore.Entry, _ *kvEncoder) []byte { return b }
 
 type discardSink struct{ q *queue }
 

@@ -159,12 +159,7 @@ func (f *syslogFormatter) with(fields []zapcore.Field) formatter {
 	return &c
 }
 
-func (f *syslogFormatter) prepare(b []byte, _ zapcore.Entry, fields []zapcore.Field, e *kvEncoder) ([]byte, bool, error) {
-	f.kv.collectG3(e, fields)
-	return b, true, nil
-}
-
-func (f *syslogFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []byte {
+func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	pri := int(f.fac)<<3 | severity(ent.Level)
 	b = append(b, '<')
 	b = strconv.AppendInt(b, int64(pri), 10)
@@ -193,9 +188,11 @@ func (f *syslogFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []by
 		b = strconv.AppendInt(b, int64(f.pid), 10)
 		b = append(b, ']', ':', ' ')
 	}
+	e := f.kv.collectG3(fields)
+	defer putKV(e)
 	if f.cfg.CEE {
 		b = append(b, f.cfg.CEEEventFlag...)
-		return appendCEE(b, e, ent, f.cfg.AppendReportTS)
+		return appendCEE(b, e, ent, f.cfg.AppendReportTS), nil
 	}
 	if f.cfg.RFC5424 {
 		b = append(b, "[g3proxy@"...)
@@ -221,7 +218,7 @@ func (f *syslogFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []by
 			b = append(b, '"')
 		}
 		b = append(b, ']', ' ')
-		return appendEscapeDebug(b, ent.Message, true)
+		return appendEscapeDebug(b, ent.Message, true), nil
 	}
 	b = appendEscapeDebug(b, ent.Message, false)
 	for i := range e.pairs {
@@ -244,7 +241,7 @@ func (f *syslogFormatter) render(b []byte, ent zapcore.Entry, e *kvEncoder) []by
 		b = append(b, ", report_ts="...)
 		b = strconv.AppendInt(b, ent.Time.Unix(), 10)
 	}
-	return b
+	return b, nil
 }
 
 func appendOr(b []byte, s, dflt string) []byte {

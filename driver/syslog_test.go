@@ -40,7 +40,7 @@ func TestSyslogSendsOneDatagramPerRecord(t *testing.T) {
 			defer core.Close()
 			logRecord(t, core, "closed by client", record())
 			got := readDatagram(t, l)
-			want, err := formatNow(core.With(logFields()).(*Core).fmt, nil, zapcore.Entry{Level: zapcore.InfoLevel, Time: testTime, Message: "closed by client"},
+			want, err := core.With(logFields()).(*Core).fmt.format(nil, zapcore.Entry{Level: zapcore.InfoLevel, Time: testTime, Message: "closed by client"},
 				[]zapcore.Field{tasklog.Field(record())})
 			if err != nil || got != string(want) || !strings.HasPrefix(got, tt.prefix) {
 				t.Errorf("datagram\n got %s\nwant %s (%v), starting %s", got, want, err, tt.prefix)
