@@ -3,10 +3,8 @@ package benchmarks
 import (
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -26,7 +24,6 @@ import (
 type Drivers struct {
 	Approaches []Approach
 
-	mu      sync.Mutex
 	cores   []*driver.Core
 	closers []io.Closer
 	dir     string
@@ -40,51 +37,22 @@ func NewDrivers() (*Drivers, error) {
 		return nil, err
 	}
 	d := &Drivers{dir: dir}
-	unixgram := func(name string) (string, error) {
-		path := filepath.Join(dir, name)
-		l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-		if err != nil {
-			return "", err
-		}
-		_ = l.SetReadBuffer(4 << 20)
-		d.closers = append(d.closers, l)
-		go func() {
-			buf := make([]byte, 1<<20)
-			for {
-				if _, err := l.Read(buf); err != nil { // Read: ReadFrom allocates an address per datagram
-					return
-				}
-			}
-		}()
-		return path, nil
-	}
 	paths := map[string]string{}
 	for _, name := range []string{"rfc3164", "cee", "rfc5424", "journal"} {
-		p, err := unixgram(name)
+		paths[name] = filepath.Join(dir, name)
+		rc, err := unixgramReceiver(paths[name])
 		if err != nil {
 			d.Close()
 			return nil, err
 		}
-		paths[name] = p
+		d.closers = append(d.closers, rc.closer)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	rc, addr, err := tcpReceiver()
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	d.closers = append(d.closers, l)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			d.mu.Lock()
-			d.closers = append(d.closers, c)
-			d.mu.Unlock()
-			go func() { _, _ = io.Copy(io.Discard, c) }()
-		}
-	}()
+	d.closers = append(d.closers, rc.closer)
 
 	opts := driver.Options{ErrorOutput: zapcore.AddSync(io.Discard)}
 	core := func(c *driver.Core, err error) zapcore.Core {
@@ -110,7 +78,7 @@ func NewDrivers() (*Drivers, error) {
 			return core(driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: paths["rfc5424"], RFC5424: true}, opts))
 		})},
 		{Name: "fluentd, TCP", Make: driverLogger(func() zapcore.Core {
-			return core(driver.NewFluentd(driver.FluentdConfig{Address: l.Addr().String(), Ident: "g3proxy"}, opts))
+			return core(driver.NewFluentd(driver.FluentdConfig{Address: addr, Ident: "g3proxy"}, opts))
 		})},
 		{Name: "journal, unix", Make: driverLogger(func() zapcore.Core {
 			return core(driver.NewJournal(driver.JournalConfig{Ident: "g3proxy", Path: paths["journal"]}, opts), nil)
@@ -142,7 +110,8 @@ func (d *Drivers) Stats() (total, dropped uint64) {
 	return total, dropped
 }
 
-// Close closes the drivers, then the receivers, and removes the folder.
+// Close closes the drivers (which ends the TCP receiver's connection),
+// then the receivers, and removes the folder.
 func (d *Drivers) Close() error {
 	var errs []error
 	for _, c := range d.cores {
@@ -150,11 +119,9 @@ func (d *Drivers) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	d.mu.Lock()
 	for _, c := range d.closers {
 		_ = c.Close()
 	}
-	d.mu.Unlock()
 	if err := os.RemoveAll(d.dir); err != nil {
 		errs = append(errs, err)
 	}
