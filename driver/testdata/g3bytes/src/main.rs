@@ -91,6 +91,7 @@ enum Format {
     Rfc5424Cee { report_ts: bool, mid: Option<&'static str>, flag: &'static str },
     Fluentd,
     Journal,
+    Stdout,
 }
 
 const FORMATS: &[(&str, Format)] = &[
@@ -104,6 +105,7 @@ const FORMATS: &[(&str, Format)] = &[
     ("rfc5424-cee-mid-flag-report_ts", Format::Rfc5424Cee { report_ts: true, mid: Some("TASK"), flag: "@json:" }),
     ("fluentd", Format::Fluentd),
     ("journal", Format::Journal),
+    ("stdout", Format::Stdout),
 ];
 
 fn severity(level: Level) -> u8 {
@@ -463,6 +465,72 @@ fn format_journal(record: &Record, values: &OwnedKVList) -> Vec<u8> {
 
 // ---- the drain: formats every record it is handed ----
 
+/// StdKV collects the pairs as lib/g3-stdlog's FormatterKv does: every
+/// value as its text (itoa for integers, "true"/"false"), None left out.
+struct StdKV(Vec<(String, String)>);
+
+impl Serializer for StdKV {
+    fn emit_arguments(&mut self, key: Key, val: &Arguments) -> slog::Result {
+        self.0.push((key.to_string(), val.to_string()));
+        Ok(())
+    }
+    fn emit_str(&mut self, key: Key, val: &str) -> slog::Result {
+        self.0.push((key.to_string(), val.to_string()));
+        Ok(())
+    }
+    fn emit_none(&mut self, _key: Key) -> slog::Result {
+        Ok(())
+    }
+    fn emit_bool(&mut self, key: Key, val: bool) -> slog::Result {
+        self.0.push((key.to_string(), if val { "true" } else { "false" }.to_string()));
+        Ok(())
+    }
+    fn emit_u16(&mut self, key: Key, val: u16) -> slog::Result {
+        self.int(key, val)
+    }
+    fn emit_u32(&mut self, key: Key, val: u32) -> slog::Result {
+        self.int(key, val)
+    }
+    fn emit_u64(&mut self, key: Key, val: u64) -> slog::Result {
+        self.int(key, val)
+    }
+    fn emit_usize(&mut self, key: Key, val: usize) -> slog::Result {
+        self.int(key, val)
+    }
+    fn emit_i64(&mut self, key: Key, val: i64) -> slog::Result {
+        self.int(key, val)
+    }
+}
+
+impl StdKV {
+    fn int<T: itoa::Integer>(&mut self, key: Key, v: T) -> slog::Result {
+        let mut buf = itoa::Buffer::new();
+        self.0.push((key.to_string(), buf.format(v).to_string()));
+        Ok(())
+    }
+}
+
+/// format_stdout writes lib/g3-stdlog's plain line (write_plain): the
+/// time (g3_datetime STDIO: "%b %d %H:%M:%S%.3f", here the fixed UTC time
+/// of every record), slog's level, the sorted pairs as " k: v,", then the
+/// message or "()".
+fn format_stdout(record: &Record, values: &OwnedKVList) -> Vec<u8> {
+    let mut kv = StdKV(Vec::new());
+    values.serialize(record, &mut kv).unwrap();
+    record.kv().serialize(record, &mut kv).unwrap();
+    kv.0.sort();
+    let mut w = Vec::new();
+    w.extend_from_slice(format!("Nov 24 10:30:04.987 {}", record.level()).as_bytes());
+    for (k, v) in &kv.0 {
+        w.extend_from_slice(format!(" {k}: {v},").as_bytes());
+    }
+    let msg = record.msg().to_string();
+    w.push(b' ');
+    w.extend_from_slice(if msg.is_empty() { b"()" as &[u8] } else { msg.as_bytes() });
+    w.push(b'\n');
+    w
+}
+
 struct Collect(Arc<Mutex<Vec<(String, Vec<u8>)>>>);
 
 impl Drain for Collect {
@@ -474,6 +542,7 @@ impl Drain for Collect {
             let bytes = match fmt {
                 Format::Fluentd => format_fluentd(record, values),
                 Format::Journal => format_journal(record, values),
+                Format::Stdout => format_stdout(record, values),
                 _ => format_syslog(*fmt, record, values),
             };
             out.push((name.to_string(), bytes));
