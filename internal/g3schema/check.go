@@ -54,8 +54,8 @@ const ErrorKey = tasklog.ErrorKey
 // Result is what Check learned of a record, for the tools that summarise.
 type Result struct {
 	LogType string // "" when it could not be told
-	Type    string // task_type or escape_type, as written
-	Event   string // task_event, as written
+	Type    string // task_type or escape_type, "" when missing or unknown
+	Event   string // task_event, "" when missing or unknown
 }
 
 // Check reports each problem of the record through report (nil report
@@ -75,8 +75,8 @@ func Check(fields []Field, report func(Problem)) Result {
 		return nil, false
 	}
 	if f, ok := get("log_type"); ok {
-		res.LogType = f.Val
-		if !index.words["LogType"][f.Val] {
+		res.LogType = canonical(LogTypes, f.Val)
+		if res.LogType == "" {
 			report(Problem{Key: "log_type", Problem: "unknown log type", Value: f.Val, HasVal: true})
 			res.LogType = ""
 		}
@@ -107,7 +107,7 @@ func Check(fields []Field, report func(Problem)) Result {
 			report(Problem{Key: tk, Problem: "unknown " + enumWhat(tk), Value: f.Val, HasVal: true})
 			typeOK = false
 		default:
-			res.Type = f.Val
+			res.Type = canonical(enums[enumOf(tk)], f.Val)
 		}
 	}
 	if typeOK {
@@ -120,8 +120,8 @@ func Check(fields []Field, report func(Problem)) Result {
 			case !index.words["Event"][f.Val]:
 				report(Problem{Key: "task_event", Problem: "unknown task event", Value: f.Val, HasVal: true})
 			default:
-				res.Event = f.Val
-				event = f.Val
+				res.Event = canonical(enums["Event"], f.Val)
+				event = res.Event
 				if index.byKey[res.LogType+"\x00"+res.Type+"\x00"+event] == nil {
 					report(Problem{Key: "task_event", Problem: "not an event of " + res.Type + " tasks", Value: f.Val, HasVal: true})
 				}
@@ -196,6 +196,17 @@ func Check(fields []Field, report func(Problem)) Result {
 		}
 	}
 	return res
+}
+
+// canonical returns the word of words equal to v: the Result's strings
+// never share the caller's buffer.
+func canonical(words []string, v string) string {
+	for _, w := range words {
+		if w == v {
+			return w
+		}
+	}
+	return ""
 }
 
 func has(fields []Field, key string) bool {
