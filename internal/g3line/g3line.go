@@ -136,9 +136,10 @@ func parse3164(line string, p int, fields []g3schema.Field) (Form, []g3schema.Fi
 		p += sp + 1
 	}
 	// HOSTNAME (optional) and TAG: the body starts after the first ": "
-	// of the first two words.
+	// of the first three words (a relay may put its own host name before
+	// the one g3 sent: syslog-ng on a local socket does).
 	body := -1
-	for i, words := p, 0; i < len(line) && words < 2; i++ {
+	for i, words := p, 0; i < len(line) && words < 3; i++ {
 		if line[i] == ' ' {
 			if i > p && line[i-1] == ':' {
 				body = i + 1
@@ -212,6 +213,18 @@ func parse5424(line string, p int, fields []g3schema.Field) (Form, []g3schema.Fi
 			return FormSyslogCEE, fields, err
 		}
 		return 0, fields, fail(p, "RFC 5424 message without structured data: no g3 keys")
+	}
+	if p < len(line) && line[p] != '[' {
+		// rsyslog 8.2302 re-writes g3's "MSGID @cee:{" (CEE where the
+		// structured data goes) as "MSGID MSGID @cee:{": take the JSON
+		// that follows one more word.
+		if sp := strings.IndexByte(line[p:], ' '); sp > 0 {
+			if j := ceeStart(line, p+sp+1); j >= 0 {
+				fields, err := parseJSON(line, j, fields)
+				return FormSyslogCEE, fields, err
+			}
+		}
+		return 0, fields, fail(p, "RFC 5424 structured data must start with '[' or be '-'")
 	}
 	for p < len(line) && line[p] == '[' {
 		var err error
