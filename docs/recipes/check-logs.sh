@@ -7,7 +7,7 @@
 #   sh docs/recipes/check-logs.sh /var/log/g3proxy
 #
 # TASKLOG names the tasklog command (default: tasklog on PATH, as
-# "go install github.com/proxylog/tasklog/cmd/tasklog@latest" puts it).
+# "go install ./cmd/tasklog" from a clone of tasklog puts it).
 set -eu
 dir=${1:?usage: check-logs.sh DIR}
 tasklog=${TASKLOG:-tasklog}
