@@ -195,3 +195,27 @@ func TestTailFollow(t *testing.T) {
 		t.Errorf("tail -f of standard input: exit %d %q", code, e)
 	}
 }
+
+// TestProgress: the bar shows how far a file is read, at most ten times
+// a second, only for a file of known size, and is cleared at the end.
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b, enabled: true}
+	src := &source{name: "task.json", size: 1000}
+	p.update(src, 500, 42)
+	p.update(src, 600, 43) // within 100 ms: not redrawn
+	if got := b.String(); got != "\rtask.json [###############...............]  50% 42 records" {
+		t.Errorf("bar %q", got)
+	}
+	p.update(&source{name: "-", size: -1}, 10, 1)
+	p.last = time.Time{}
+	p.update(&source{name: "-", size: -1}, 10, 1) // a pipe: no size, no bar
+	b.Reset()
+	p.done()
+	if b.String() != "\r\033[K" {
+		t.Errorf("done wrote %q", b.String())
+	}
+	if newProgress(&b).enabled {
+		t.Error("a progress bar on a buffer")
+	}
+}
