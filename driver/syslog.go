@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -61,6 +62,15 @@ type SyslogConfig struct {
 	RFC5424      bool
 	EnterpriseID int32
 	MessageID    string
+	// RFC5424Strict (YAML rfc5424_strict: true) makes the RFC 5424 form
+	// one that strict parsers accept, which g3's is not: "-" (no
+	// structured data) before a CEE body, where g3 puts the body in the
+	// structured data's place, and in structured data only the escapes
+	// RFC 5424 defines (\", \\, \]), every other character as it is, where g3
+	// writes Rust's escape_debug (\n, \', \u{1}), which strict parsers
+	// refuse; the message follows unescaped. It is tasklog's extension: g3
+	// has no such key, and its bytes stay the default. It needs RFC5424.
+	RFC5424Strict bool
 	// CEE sends the record as "@cee:" + JSON (use_cee_log_syntax);
 	// CEEEventFlag replaces "@cee:" (cee_event_flag).
 	CEE          bool
@@ -107,6 +117,9 @@ func NewSyslog(cfg SyslogConfig, opts Options) (*Core, error) {
 func newSyslogFormatter(cfg SyslogConfig) (*syslogFormatter, error) {
 	if cfg.Ident == "" {
 		cfg.Ident = programName()
+	}
+	if cfg.RFC5424Strict && !cfg.RFC5424 {
+		return nil, errors.New("tasklog/driver: syslog: RFC5424Strict (rfc5424_strict) needs RFC5424 (format_rfc5424)")
 	}
 	if cfg.UnixPath == "" && cfg.UDPAddr == "" {
 		cfg.UnixPath = DefaultSyslogPath
@@ -191,8 +204,14 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 	e := f.kv.collectG3(fields)
 	defer putKV(e)
 	if f.cfg.CEE {
+		if f.cfg.RFC5424Strict {
+			b = append(b, '-', ' ')
+		}
 		b = append(b, f.cfg.CEEEventFlag...)
 		return appendCEE(b, e, ent, f.cfg.AppendReportTS), nil
+	}
+	if f.cfg.RFC5424Strict {
+		return f.appendStrictSD(b, e, ent), nil
 	}
 	if f.cfg.RFC5424 {
 		b = append(b, "[g3proxy@"...)
@@ -242,6 +261,62 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 		b = strconv.AppendInt(b, ent.Time.Unix(), 10)
 	}
 	return b, nil
+}
+
+// appendStrictSD appends the structured data and message of
+// RFC5424Strict: PARAM-VALUEs escaped as RFC 5424 says (a backslash
+// before '"', '\\' and ']'), every other character as it is, then the
+// message as it is. Values are valid UTF-8 (the encoder replaces bad
+// bytes), as RFC 5424 requires.
+func (f *syslogFormatter) appendStrictSD(b []byte, e *kvEncoder, ent zapcore.Entry) []byte {
+	b = append(b, "[g3proxy@"...)
+	b = strconv.AppendInt(b, int64(f.cfg.EnterpriseID), 10)
+	for i := range e.pairs {
+		p := &e.pairs[i]
+		if p.kind == kindNone {
+			continue
+		}
+		b = append(b, ' ')
+		b = append(b, p.key...)
+		b = append(b, '=', '"')
+		if p.kind == kindStr {
+			b = appendSDValue(b, p.s)
+		} else {
+			b, _ = p.text(b)
+		}
+		b = append(b, '"')
+	}
+	if f.cfg.AppendReportTS {
+		b = append(b, ` report_ts="`...)
+		b = strconv.AppendInt(b, ent.Time.Unix(), 10)
+		b = append(b, '"')
+	}
+	b = append(b, ']', ' ')
+	return append(b, strings.ToValidUTF8(ent.Message, "\uFFFD")...)
+}
+
+// appendSDValue escapes an RFC 5424 PARAM-VALUE: '"', '\\' and ']' get a
+// backslash, and bytes that are not valid UTF-8 become U+FFFD.
+func appendSDValue(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == '"' || c == '\\' || c == ']' {
+				b = append(b, '\\')
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return b
 }
 
 func appendOr(b []byte, s, dflt string) []byte {

@@ -102,3 +102,47 @@ func TestSyslogReconnects(t *testing.T) {
 		t.Errorf("stats %+v, want 4 total, 2 passed, 2 dropped as peer unreachable", s)
 	}
 }
+
+// RFC5424Strict (tasklog's extension): "-" before a CEE body, and in the
+// structured data only RFC 5424's escapes, every other character as it
+// is; the message unescaped. Without RFC5424 it is an error.
+func TestSyslogRFC5424Strict(t *testing.T) {
+	nasty := "q\"b\\s]e=a'p\x01\t\n\u00a0e\u0301 日本 \xff"
+	rec := record()
+	rec.User = nasty
+	ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: testTime, Message: "read failed: " + nasty}
+	format := func(cfg SyslogConfig) string {
+		t.Helper()
+		cfg.Ident, cfg.UnixPath = "g3proxy", "/dev/null"
+		f, err := newSyslogFormatter(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.pid = 4242
+		b, err := f.with(logFields()).format(nil, ent, []zapcore.Field{tasklog.Field(rec)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	sd := format(SyslogConfig{RFC5424: true, RFC5424Strict: true})
+	for _, want := range []string{
+		"<29>1 2026-11-24T10:30:04.987654Z - g3proxy 4242 - [g3proxy@0 server_name=\"http\" ",
+		` user="q\"b\\s\]e=a'p` + "\x01\t\n\u00a0e\u0301 日本 \uFFFD\"",
+		"] read failed: q\"b\\s]e=a'p\x01\t\n\u00a0e\u0301 日本 \uFFFD",
+	} {
+		if !strings.Contains(sd, want) {
+			t.Errorf("strict structured data lacks %q:\n%q", want, sd)
+		}
+	}
+	if g3 := format(SyslogConfig{RFC5424: true}); !strings.Contains(g3, `user="q\"b\\s\]e=a\'p\u{1}\t\n\u{a0}e\u{301}`) {
+		t.Errorf("g3's own form changed: %q", g3)
+	}
+	cee := format(SyslogConfig{RFC5424: true, RFC5424Strict: true, CEE: true})
+	if !strings.HasPrefix(cee, "<29>1 2026-11-24T10:30:04.987654Z - g3proxy 4242 - - @cee:{\"server_name\":\"http\"") {
+		t.Errorf("strict CEE: %q", cee)
+	}
+	if _, err := newSyslogFormatter(SyslogConfig{RFC5424Strict: true}); err == nil || !strings.Contains(err.Error(), "RFC5424Strict") {
+		t.Errorf("RFC5424Strict without RFC5424: %v", err)
+	}
+}

@@ -61,6 +61,9 @@ func ParseYAMLFile(path, logType string) (Config, error) {
 // variable holding one) or "@HOST:PORT" (looked up once, at parse time);
 // certificates and keys as PEM text or file names.
 //
+// tasklog adds one syslog key, rfc5424_strict (a boolean, with
+// format_rfc5424; see SyslogConfig.RFC5424Strict).
+//
 // What g3 rejects is rejected, and what tasklog cannot honour is an error
 // that says so; nothing is accepted and ignored. An error names the key,
 // with its path in the block, and the value. Relative file names are taken
@@ -140,7 +143,7 @@ var (
 	logConfigKeys = []string{"journal", "syslog", "fluentd", "async_channel_size", "channel_size",
 		"async_thread_number", "thread_number", "io_error_sampling_offset"}
 	syslogKeys = []string{"target_unix", "backend_unix", "target_udp", "backend_udp", "target", "backend",
-		"format_rfc5424", "use_cee_log_syntax", "use_cls", "cee_event_flag", "cee_cookie", "emit_hostname", "append_report_ts"}
+		"format_rfc5424", "use_cee_log_syntax", "use_cls", "cee_event_flag", "cee_cookie", "emit_hostname", "append_report_ts", "rfc5424_strict"}
 	fluentdKeys = []string{"address", "addr", "bind_ip", "bind", "shared_key", "username", "password", "hostname",
 		"tcp_keepalive", "tls", "tls_client", "tls_name", "connect_timeout", "connect_delay", "write_timeout", "flush_interval"}
 	tlsClientKeys = []string{"protocol", "min_tls_version", "tls_version_min", "max_tls_version", "tls_version_max",
@@ -388,9 +391,14 @@ func (p *yparser) syslog(path string, n *yaml.Node) (SyslogConfig, error) {
 			c.EmitHostname, err = p.bool(key, v)
 		case "append_report_ts":
 			c.AppendReportTS, err = p.bool(key, v)
+		case "rfc5424_strict": // tasklog's extension: SyslogConfig.RFC5424Strict
+			c.RFC5424Strict, err = p.bool(key, v)
 		}
 		return err
 	})
+	if err == nil && c.RFC5424Strict && !c.RFC5424 {
+		return c, p.errorf(path+".rfc5424_strict", nil, "true, but format_rfc5424 is not set: strict applies to RFC 5424 only")
+	}
 	if err == nil && c.CEEEventFlag == "" && c.CEE {
 		c.CEEEventFlag = ceeEventFlag
 	}

@@ -156,6 +156,13 @@ func TestParseYAMLAsG3Does(t *testing.T) {
 		}},
 		{name: "format_rfc5424 true rejected", yaml: "task:\n  syslog:\n    format_rfc5424: true\n", err: "format_rfc5424: \"true\": want a map"},
 		{name: "format_rfc5424 false rejected", yaml: "task:\n  syslog:\n    format_rfc5424: false\n", err: "format_rfc5424: \"false\""},
+		{name: "rfc5424_strict (tasklog's)", yaml: "task:\n  syslog:\n    format_rfc5424: 7\n    rfc5424_strict: true\n", check: func(t *testing.T, c Config) {
+			if !c.Syslog.RFC5424 || !c.Syslog.RFC5424Strict {
+				t.Errorf("%+v", c.Syslog)
+			}
+		}},
+		{name: "rfc5424_strict without format_rfc5424", yaml: "task:\n  syslog:\n    rfc5424_strict: true\n", err: "rfc5424_strict: true, but format_rfc5424 is not set"},
+		{name: "rfc5424_strict not a bool", yaml: "task:\n  syslog:\n    format_rfc5424: 7\n    rfc5424_strict: strictly\n", err: "rfc5424_strict: \"strictly\""},
 		{name: "enterprise_id overflow", yaml: "task:\n  syslog:\n    format_rfc5424: 4294967296\n", err: "want a whole number from -2147483648"},
 		{name: "cee with g3's boolean spellings", yaml: "task:\n  syslog:\n    use_cls: 'On'\n    emit_hostname: 1\n    append_report_ts: 'no'\n    cee_cookie: '@json:'\n", check: func(t *testing.T, c Config) {
 			if s := c.Syslog; !s.CEE || !s.EmitHostname || s.AppendReportTS || s.CEEEventFlag != "@json:" {
