@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -13,11 +14,14 @@ import (
 
 	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/driver"
+	"github.com/proxylog/tasklog/internal/g3line"
+	"github.com/proxylog/tasklog/internal/g3schema"
 )
 
 // driverRecords logs one record of each log type (and a task at each of
-// its events) to logger, and one invalid task record.
-func driverRecords(core zapcore.Core) {
+// its events) to logger, and one invalid task record (the sixth); with
+// hostile, last, an HttpForward whose strings need every escape.
+func driverRecords(core zapcore.Core, hostile bool) {
 	start := time.Date(2026, 11, 24, 10, 30, 1, 123456789, time.UTC)
 	id := uuid.MustParse("5b1d9a3e-8c1f-4e2a-9b7d-0f6e5d4c3b2a")
 	tcp := &tasklog.TCPConnect{
@@ -53,6 +57,15 @@ func driverRecords(core zapcore.Core) {
 		QueryType: tasklog.QueryTypeA, Duration: 1500000, RRSource: tasklog.RRSourceQuery,
 		ErrorType: tasklog.ResolveErrorServer, ErrorSubtype: tasklog.ResolveErrorNotFound, Domain: "nx.example",
 	}))
+	if hostile {
+		nasty := "q\"b\\s]e=a'p\x01\t\n\r\x1b\x7f nb\u00a0e\u0301vs\ufe0fpu\ue000wj\u2060 日本語 😀 ok"
+		tasklog.Log(task, zap.InfoLevel, "upstream read failed: "+nasty, &tasklog.TaskLog{
+			ServerType: tasklog.ServerTypeHTTPProxy, ServerName: "http", TaskID: id, Stage: tasklog.StageRelaying,
+			StartAt: start, User: nasty, Escaper: `d"ir]`, Reason: tasklog.ReasonUpstreamReadFailed, TotalTime: 1,
+			Detail: &tasklog.HTTPForward{TCPConnect: *tcp, Method: "GET", URI: "http://h.example/a\"b]c", UserAgent: nasty,
+				RspStatus: 200, OriginStatus: 502},
+		})
+	}
 }
 
 // TestValidateAcceptsTasklogDrivers: what tasklog's own writers write
@@ -79,7 +92,7 @@ func TestValidateAcceptsTasklogDrivers(t *testing.T) {
 	for name, mk := range writers {
 		var buf bytes.Buffer
 		core, closeCore := mk(&buf)
-		driverRecords(core)
+		driverRecords(core, false)
 		closeCore()
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 		if len(lines) != 8 {
@@ -91,6 +104,55 @@ func TestValidateAcceptsTasklogDrivers(t *testing.T) {
 		}
 		if !strings.Contains(e, "8 records, 7 valid, 1 invalid") {
 			t.Errorf("%s: %s", name, e)
+		}
+	}
+}
+
+// TestValidateReadsStrictRFC5424: what the syslog driver sends with
+// RFC5424Strict (structured data with only RFC 5424's escapes, "- " before
+// CEE) reads back key for key, hostile values included; only the invalid
+// record is reported.
+func TestValidateReadsStrictRFC5424(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var want bytes.Buffer
+	driverRecords(zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.AddSync(&want), zap.InfoLevel), true)
+	n := strings.Count(want.String(), "\n")
+	for _, cee := range []bool{false, true} {
+		core, err := driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UDPAddr: pc.LocalAddr().String(),
+			RFC5424: true, RFC5424Strict: true, CEE: cee}, driver.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		driverRecords(core, true)
+		core.Close()
+		buf := make([]byte, 64<<10)
+		for i := range n {
+			pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			m, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				t.Fatalf("CEE %v: datagram %d: %v", cee, i, err)
+			}
+			form, fields, err := g3line.Parse(string(buf[:m]), nil)
+			if err != nil {
+				t.Errorf("CEE %v: datagram %d (%s): %v\n%q", cee, i, form, err, buf[:m])
+				continue
+			}
+			var probs []string
+			g3schema.Check(fields, func(p g3schema.Problem) { probs = append(probs, problemText(p)) })
+			if (len(probs) > 0) != (i == 5) {
+				t.Errorf("CEE %v: datagram %d: problems %v", cee, i, probs)
+			}
+			if i == n-1 {
+				for _, f := range fields {
+					if (f.Key == "user" || f.Key == "user_agent") && !strings.Contains(f.Val, "'p\x01\t\n\r\x1b\x7f nb\u00a0e\u0301") {
+						t.Errorf("CEE %v: %s read back as %q", cee, f.Key, f.Val)
+					}
+				}
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +16,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/driver"
 )
 
 // The recipes under docs/recipes run here with the real programs, fed the
@@ -554,4 +561,108 @@ func TestLnavRecipe(t *testing.T) {
 		t.Errorf("only %d reasons over %d records", total, records)
 	}
 	t.Logf("lnav and tasklog stats agree on %d records with a reason: %v", total, got)
+}
+
+// TestSyslogNgReadsStrictRFC5424: g3's RFC 5424 bytes are refused by a
+// strict parser (CEE) or lose their escapes (structured data); with the
+// syslog driver's RFC5424Strict (rfc5424_strict: true, tasklog's
+// extension) syslog-ng parses every record, CEE and structured data, and
+// every key arrives with the value tasklog's JSON line has, hostile
+// values (quotes, backslashes, ']', a newline, control characters,
+// Unicode marks) included.
+func TestSyslogNgReadsStrictRFC5424(t *testing.T) {
+	bin, args, env := syslogNg(t)
+	dir := t.TempDir()
+	port := freeUDPPort(t)
+	out := filepath.Join(dir, "out.json")
+	conf := fmt.Sprintf(`@version: 3.38
+options { keep-hostname(yes); use-dns(no); dns-cache(no); };
+source s { syslog(transport("udp") ip("127.0.0.1") port(%d)); };
+parser p { json-parser(marker("@cee:") prefix(".g3.")); };
+destination d { file(%q template("$(format-json --scope none --key .SDATA.* --key .g3.* --pair MSG=$MSG)\n")); };
+log { source(s); junction { channel { parser(p); flags(final); }; channel { flags(final); }; }; destination(d); };
+`, port, out)
+	confPath := filepath.Join(dir, "syslog-ng.conf")
+	os.WriteFile(confPath, []byte(conf), 0o644)
+	ctl := filepath.Join(dir, "ctl")
+	cmd := exec.Command(bin, append([]string{"-F", "-f", confPath, "--persist-file=" + filepath.Join(dir, "persist"),
+		"--pidfile=" + filepath.Join(dir, "pid"), "--control=" + ctl}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	startDaemon(t, ctl, cmd)
+
+	// What every key must read as: tasklog's own JSON line.
+	var want bytes.Buffer
+	driverRecords(zapcore.NewCore(tasklog.NewEncoder(tasklog.EncoderConfig()), zapcore.AddSync(&want), zap.InfoLevel), true)
+	var wantRecs []map[string]any
+	for _, l := range strings.Split(strings.TrimSuffix(want.String(), "\n"), "\n") {
+		m := map[string]any{}
+		dec := json.NewDecoder(strings.NewReader(l))
+		dec.UseNumber() // u64 counters exactly
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "report_ts")
+		wantRecs = append(wantRecs, m)
+	}
+	for _, cee := range []bool{false, true} {
+		core, err := driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UDPAddr: "127.0.0.1:" + strconv.Itoa(port),
+			RFC5424: true, RFC5424Strict: true, CEE: cee}, driver.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		driverRecords(core, true)
+		core.Close()
+		if s := core.Stats(); s.Passed != uint64(len(wantRecs)) {
+			t.Fatalf("CEE %v: the driver passed %d of %d records: %+v", cee, s.Passed, len(wantRecs), s)
+		}
+	}
+	var lines []string
+	deadline := time.Now().Add(10 * time.Second)
+	for len(lines) < 2*len(wantRecs) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		b, _ := os.ReadFile(out)
+		lines = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	}
+	if len(lines) != 2*len(wantRecs) {
+		t.Fatalf("syslog-ng wrote %d records, want %d:\n%s", len(lines), 2*len(wantRecs), strings.Join(lines, "\n"))
+	}
+	keysChecked := 0
+	for i, l := range lines {
+		var got struct {
+			SDATA map[string]map[string]string `json:"_SDATA"`
+			G3    map[string]string            `json:"_g3"`
+			MSG   string
+		}
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatalf("syslog-ng line %d: %v\n%s", i, err, l)
+		}
+		w := maps.Clone(wantRecs[i%len(wantRecs)])
+		kv := got.G3
+		if i < len(wantRecs) { // structured data: the keys in SDATA, the message as MSG
+			kv = got.SDATA["g3proxy@0"]
+			if got.MSG != w["msg"] {
+				t.Errorf("record %d: MSG %q, want %q", i, got.MSG, w["msg"])
+			}
+			delete(w, "msg")
+		} else if !strings.HasPrefix(got.MSG, "@cee:{") {
+			t.Errorf("record %d: CEE body not parsed: %s", i, l)
+		}
+		if len(kv) != len(w) {
+			t.Errorf("record %d: %d keys arrived, want %d\n got %v\nwant %v", i, len(kv), len(w), kv, w)
+		}
+		for k, v := range w {
+			var ws string
+			switch v := v.(type) {
+			case string:
+				ws = v
+			default: // json.Number, bool
+				ws = fmt.Sprint(v)
+			}
+			if kv[k] != ws {
+				t.Errorf("record %d, %s: syslog-ng read %q, want %q", i, k, kv[k], ws)
+			}
+			keysChecked++
+		}
+	}
+	t.Logf("syslog-ng parsed %d strict RFC 5424 records (SD and CEE), %d keys equal", len(lines), keysChecked)
 }

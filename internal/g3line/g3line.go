@@ -240,9 +240,12 @@ func parse5424(line string, p int, fields []g3schema.Field) (Form, []g3schema.Fi
 		if line[p] != ' ' {
 			return FormSyslogSD, fields, fail(p, "no space after the structured data")
 		}
+		// g3 escapes the message as it escapes values; tasklog's
+		// rfc5424_strict writes it as it is. Take it raw when it does
+		// not unescape.
 		var err error
 		if msg, err = unescape(line[p+1:], p+1); err != nil {
-			return FormSyslogSD, fields, err
+			msg = line[p+1:]
 		}
 	}
 	fields = append(fields, g3schema.Field{Key: "msg", Val: msg, Type: g3schema.String})
