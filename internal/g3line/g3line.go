@@ -506,3 +506,11 @@ func unescape(s string, off int) (string, error) {
 	}
 	return string(b), nil
 }
+
+// ParseSyslogBody reads the body of a syslog message (what follows its
+// header): g3's text form or a "@flag:" JSON body, as receivers that
+// parse the header hand it over (the OpenTelemetry Collector's syslog
+// receiver's "message").
+func ParseSyslogBody(body string, fields []g3schema.Field) (Form, []g3schema.Field, error) {
+	return parseBody(body, 0, fields[:0])
+}
