@@ -3,8 +3,8 @@ package otel
 import (
 	"crypto/tls"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"strconv"
 	"testing"
 	"time"

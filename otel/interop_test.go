@@ -22,7 +22,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-
 	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/driver"
 )

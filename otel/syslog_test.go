@@ -136,7 +136,7 @@ func TestSyslogReceiver(t *testing.T) {
 			port := freePort(t, "udp")
 			sink := startReceiver(t, syslogreceiver.NewFactory(), map[string]any{
 				"protocol": tc.protocol, "location": "UTC",
-				"udp":      map[string]any{"listen_address": addr(port)},
+				"udp": map[string]any{"listen_address": addr(port)},
 			})
 			cfg := tc.cfg
 			cfg.Ident, cfg.UDPAddr = "g3proxy", addr(port)
@@ -191,5 +191,5 @@ func logAllAt(t *testing.T, core *driver.Core, at time.Time) {
 
 type fixedClock struct{ t time.Time }
 
-func (c fixedClock) Now() time.Time                         { return c.t }
+func (c fixedClock) Now() time.Time                       { return c.t }
 func (fixedClock) NewTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }
