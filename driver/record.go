@@ -181,12 +181,15 @@ func decodeRecord(b []byte) (*Record, error) {
 	}
 	r := &Record{Level: zapcore.Level(int8(b[0])), Time: time.Unix(0, int64(binary.LittleEndian.Uint64(b[1:9])))}
 	p := 9
+	// One copy of the record's bytes, which every string of it views: a
+	// single allocation, and the sink may keep them.
+	all := string(b)
 	str := func() (string, bool) {
 		n, w := binary.Uvarint(b[p:])
 		if w <= 0 || uint64(len(b)-p-w) < n {
 			return "", false
 		}
-		s := string(b[p+w : p+w+int(n)])
+		s := all[p+w : p+w+int(n)]
 		p += w + int(n)
 		return s, true
 	}

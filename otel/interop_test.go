@@ -134,7 +134,7 @@ func text(v any) string {
 // startReceiver runs a Collector receiver from its factory, configured
 // from raw (as a collector configuration's receivers: entry), until the
 // test ends; what it produces goes to the returned sink.
-func startReceiver(t *testing.T, f receiver.Factory, raw map[string]any) *consumertest.LogsSink {
+func startReceiver(t testing.TB, f receiver.Factory, raw map[string]any) *consumertest.LogsSink {
 	t.Helper()
 	cfg := f.CreateDefaultConfig()
 	if err := confmap.NewFromStringMap(raw).Unmarshal(cfg); err != nil {
@@ -182,7 +182,7 @@ func logRecords(t *testing.T, sink *consumertest.LogsSink, n int) []plog.LogReco
 	return out
 }
 
-func freePort(t *testing.T, network string) int {
+func freePort(t testing.TB, network string) int {
 	t.Helper()
 	if network == "udp" {
 		c, err := net.ListenPacket("udp", "127.0.0.1:0")

@@ -216,8 +216,10 @@ func (s *otlpSink) start(rec *driver.Record) error {
 		return err
 	}
 	s.exp = exp
+	// Every key of a record is unique (the encoder writes each once), so
+	// the SDK's de-duplication, a map per record, is skipped.
 	s.provider = sdklog.NewLoggerProvider(sdklog.WithResource(resource.NewSchemaless(attrs...)), sdklog.WithProcessor(&s.col),
-		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
+		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1), sdklog.WithAllowKeyDuplication())
 	s.logger = s.provider.Logger("github.com/proxylog/tasklog/otel")
 	return nil
 }
