@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -29,8 +30,9 @@ func NewRecordCore(name string, opts Options, newSink func(*Outcomes) RecordSink
 // A RecordSink delivers the records of a Core made by [NewRecordCore]. Its
 // methods are called from its writer goroutine only, except Close.
 type RecordSink interface {
-	// Deliver takes one record (rec and its strings are the sink's to
-	// keep; size is its encoded size, for Stats.Bytes). The sink must
+	// Deliver takes one record: rec itself is valid only during the call
+	// (its Fields are reused for the next one), its strings are the
+	// sink's to keep; size is its encoded size, for Stats.Bytes. The sink must
 	// report the record through its Outcomes exactly once, now or later:
 	// a sink that batches records holds them until Outcomes.Idle says
 	// nothing more is queued, or its batch is full, and then delivers
@@ -174,12 +176,13 @@ func appendLenString(b []byte, s string) []byte {
 
 var errBadRecord = errors.New("tasklog/driver: a queued record does not decode (a bug)")
 
-// decodeRecord reads what recordFormatter wrote.
-func decodeRecord(b []byte) (*Record, error) {
+// decodeRecord reads what recordFormatter wrote into r, reusing its
+// Fields.
+func decodeRecord(r *Record, b []byte) error {
 	if len(b) < 9 {
-		return nil, errBadRecord
+		return errBadRecord
 	}
-	r := &Record{Level: zapcore.Level(int8(b[0])), Time: time.Unix(0, int64(binary.LittleEndian.Uint64(b[1:9])))}
+	r.Level, r.Time = zapcore.Level(int8(b[0])), time.Unix(0, int64(binary.LittleEndian.Uint64(b[1:9])))
 	p := 9
 	// One copy of the record's bytes, which every string of it views: a
 	// single allocation, and the sink may keep them.
@@ -195,55 +198,56 @@ func decodeRecord(b []byte) (*Record, error) {
 	}
 	var ok bool
 	if r.Message, ok = str(); !ok {
-		return nil, errBadRecord
+		return errBadRecord
 	}
 	n, w := binary.Uvarint(b[p:])
 	if w <= 0 || n > uint64(len(b)) {
-		return nil, errBadRecord
+		return errBadRecord
 	}
 	p += w
-	r.Fields = make([]RecordField, n)
+	r.Fields = slices.Grow(r.Fields[:0], int(n))[:n]
 	for i := range r.Fields {
 		f := &r.Fields[i]
+		*f = RecordField{}
 		if len(b)-p < 2 {
-			return nil, errBadRecord
+			return errBadRecord
 		}
 		f.Kind, f.Width = FieldKind(b[p]), b[p+1]
 		p += 2
 		if f.Key, ok = str(); !ok {
-			return nil, errBadRecord
+			return errBadRecord
 		}
 		switch f.Kind {
 		case FieldString:
 			if f.Str, ok = str(); !ok {
-				return nil, errBadRecord
+				return errBadRecord
 			}
 		case FieldNone:
 		default:
 			v, w := binary.Uvarint(b[p:])
 			if w <= 0 {
-				return nil, errBadRecord
+				return errBadRecord
 			}
 			f.Num, p = v, p+w
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // recordSink adapts a RecordSink to the queue: it decodes each record.
 type recordSink struct {
 	s RecordSink
 	o *Outcomes
+	r Record
 }
 
 func (s *recordSink) deliver(b []byte) {
-	r, err := decodeRecord(b)
-	if err != nil {
+	if err := decodeRecord(&s.r, b); err != nil {
 		s.o.q.report(err)
 		s.o.q.drop(dropPeerUnreachable, 1)
 		return
 	}
-	s.s.Deliver(r, len(b))
+	s.s.Deliver(&s.r, len(b))
 }
 
 func (s *recordSink) drain() { s.s.Drain() }

@@ -3,6 +3,7 @@ package driver
 import (
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +35,9 @@ type batchSink struct {
 func (s *batchSink) Deliver(r *Record, size int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.held = append(s.held, r)
+	c := *r
+	c.Fields = slices.Clone(r.Fields) // r is the writer's until Deliver returns
+	s.held = append(s.held, &c)
 	s.sizes += size
 	if len(s.held) >= s.max || s.o.Idle() {
 		s.flush()

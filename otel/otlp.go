@@ -165,6 +165,12 @@ func newExporter(cfg Config) (exporter, error) {
 // otlpSink is one writer's: its records go through an SDK Logger (which
 // adds the resource and scope) into collector, and out in batches through
 // its exporter. Only its writer goroutine calls Deliver and Drain.
+//
+// Exports are pipelined: while the queue holds records, a full batch is
+// handed to the sink's export goroutine and the writer goes on building
+// the next one (at most maxInFlight batches wait or travel). When the
+// queue is empty the writer hands over what it holds and waits for every
+// export to finish, so that Sync and Close see every record reported.
 type otlpSink struct {
 	cfg Config
 	o   *driver.Outcomes
@@ -175,9 +181,82 @@ type otlpSink struct {
 	col      collector
 	bytes    int // encoded size of the records held
 
+	// slots holds a token for each batch waiting for or in export; jobs
+	// carries the batches to the export goroutine, which hands their
+	// slices back through free.
+	slots chan struct{}
+	jobs  chan exportJob
+	free  chan []sdklog.Record
+
+	attrs []attribute.KeyValue // toLogRecord's scratch, copied by the SDK
+
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
 	once   sync.Once
+}
+
+// maxInFlight is how many batches may wait for or be in export at once.
+const maxInFlight = 2
+
+type exportJob struct {
+	records []sdklog.Record
+	bytes   int
+}
+
+// exportLoop exports the batches handed over and reports each. Once the
+// sink is closed it drops what is left and ends: Close has counted every
+// record not yet reported by then.
+func (s *otlpSink) exportLoop() {
+	for {
+		select {
+		case job := <-s.jobs:
+			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.Timeout)
+			err := s.exp.Export(ctx, job.records)
+			cancel()
+			if err != nil {
+				if s.ctx.Err() == nil {
+					s.o.Report(fmt.Errorf("export to %s: %w", s.cfg.Endpoint, err))
+				}
+				s.o.Drop(len(job.records))
+			} else {
+				s.o.Pass(len(job.records), job.bytes)
+			}
+			clear(job.records) // let the records' attributes go
+			select {
+			case s.free <- job.records[:0]:
+			default:
+			}
+			<-s.slots
+		case <-s.ctx.Done():
+			for {
+				select {
+				case job := <-s.jobs:
+					s.o.Drop(len(job.records))
+					<-s.slots
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// waitExports waits until no batch is waiting for or in export, or the
+// sink is closed.
+func (s *otlpSink) waitExports() {
+	n := 0
+	defer func() {
+		for ; n > 0; n-- {
+			<-s.slots
+		}
+	}()
+	for ; n < maxInFlight; n++ {
+		select {
+		case s.slots <- struct{}{}:
+		case <-s.ctx.Done():
+			return
+		}
+	}
 }
 
 // collector is the SDK Processor that keeps each emitted record for the
@@ -216,6 +295,9 @@ func (s *otlpSink) start(rec *driver.Record) error {
 		return err
 	}
 	s.exp = exp
+	s.slots, s.jobs = make(chan struct{}, maxInFlight), make(chan exportJob, maxInFlight)
+	s.free = make(chan []sdklog.Record, maxInFlight+1)
+	go s.exportLoop()
 	// Every key of a record is unique (the encoder writes each once), so
 	// the SDK's de-duplication, a map per record, is skipped.
 	s.provider = sdklog.NewLoggerProvider(sdklog.WithResource(resource.NewSchemaless(attrs...)), sdklog.WithProcessor(&s.col),
@@ -236,32 +318,39 @@ func (s *otlpSink) Deliver(rec *driver.Record, size int) {
 			return
 		}
 	}
-	s.logger.Emit(s.ctx, toLogRecord(rec))
+	var r log.Record
+	s.attrs = toLogRecord(&r, rec, s.attrs[:0])
+	s.logger.Emit(s.ctx, r)
 	s.bytes += size
-	if len(s.col.held) >= s.cfg.BatchSize || s.o.Idle() {
+	switch {
+	case s.o.Idle():
+		s.flush()
+		s.waitExports() // bounded by Timeout, and by Close's cancel
+	case len(s.col.held) >= s.cfg.BatchSize:
 		s.flush()
 	}
 }
 
-// flush exports what the sink holds and reports it.
+// flush hands what the sink holds to the export goroutine, waiting for
+// a slot while maxInFlight batches are out; once the sink is closed it
+// drops them instead.
 func (s *otlpSink) flush() {
 	n := len(s.col.held)
 	if n == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.Timeout)
-	err := s.exp.Export(ctx, s.col.held)
-	cancel()
-	if err != nil {
-		if s.ctx.Err() == nil {
-			s.o.Report(fmt.Errorf("export to %s: %w", s.cfg.Endpoint, err))
-		}
+	select {
+	case s.slots <- struct{}{}:
+		s.jobs <- exportJob{records: s.col.held, bytes: s.bytes}
+	case <-s.ctx.Done():
 		s.o.Drop(n)
-	} else {
-		s.o.Pass(n, s.bytes)
 	}
-	clear(s.col.held)
-	s.col.held, s.bytes = s.col.held[:0], 0
+	select {
+	case s.col.held = <-s.free:
+	default:
+		s.col.held = make([]sdklog.Record, 0, s.cfg.BatchSize)
+	}
+	s.bytes = 0
 }
 
 // Drain drops what is still held when the writers have stopped; Deliver
@@ -295,16 +384,15 @@ func (s *otlpSink) shutdown() {
 	})
 }
 
-// toLogRecord maps a record: timestamps, severity, body = the message,
-// event name = log_type, one attribute per key.
-func toLogRecord(rec *driver.Record) log.Record {
-	var r log.Record
+// toLogRecord maps a record into r: timestamps, severity, body = the
+// message, event name = log_type, one attribute per key. attrs is scratch
+// space, returned for reuse.
+func toLogRecord(r *log.Record, rec *driver.Record, attrs []attribute.KeyValue) []attribute.KeyValue {
 	r.SetTimestamp(rec.Time)
 	r.SetObservedTimestamp(time.Now())
 	r.SetSeverity(severity(rec.Level))
 	r.SetSeverityText(rec.Level.CapitalString())
 	r.SetBody(attribute.StringValue(rec.Message))
-	attrs := make([]attribute.KeyValue, 0, len(rec.Fields))
 	for i := range rec.Fields {
 		f := &rec.Fields[i]
 		switch f.Kind {
@@ -330,8 +418,8 @@ func toLogRecord(rec *driver.Record) log.Record {
 			// g3's none: left out, as its JSON leaves it out.
 		}
 	}
-	r.AddAttributes(attrs...)
-	return r
+	r.AddAttributes(attrs...) // copies them
+	return attrs
 }
 
 func severity(l zapcore.Level) log.Severity {
