@@ -118,12 +118,12 @@ func New(cfg Config, opts driver.Options) (*driver.Core, error) {
 }
 
 // exporter is what both OTLP exporters are.
-type exporter interface {
+type logExporter interface {
 	Export(ctx context.Context, records []sdklog.Record) error
 	Shutdown(ctx context.Context) error
 }
 
-func newExporter(cfg Config) (exporter, error) {
+func newExporter(cfg Config) (logExporter, error) {
 	ctx := context.Background()
 	if cfg.Protocol == ProtocolGRPC {
 		o := []otlploggrpc.Option{otlploggrpc.WithEndpoint(cfg.Endpoint), otlploggrpc.WithTimeout(cfg.Timeout),
@@ -177,7 +177,7 @@ type otlpSink struct {
 
 	provider *sdklog.LoggerProvider
 	logger   log.Logger
-	exp      exporter
+	exp      logExporter
 	col      collector
 	bytes    int // encoded size of the records held
 

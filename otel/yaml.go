@@ -83,11 +83,9 @@ func ParseYAMLLog(data []byte, logType, confDir string) (LogConfig, error) {
 	}
 	// Take every otlp entry out (package driver does not know the key),
 	// then let package driver read the rest: its errors stay its own.
-	var stripped []string
 	for _, k := range []string{"default", "task", "escape", "resolve", "audit"} {
 		if v := mapGet(root, k); v != nil && v.Kind == yaml.MappingNode && mapGet(v, "otlp") != nil {
 			*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "discard"}
-			stripped = append(stripped, k)
 		}
 	}
 	rest, err := yaml.Marshal(&doc)
