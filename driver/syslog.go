@@ -210,34 +210,8 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 		b = append(b, f.cfg.CEEEventFlag...)
 		return appendCEE(b, e, ent, f.cfg.AppendReportTS), nil
 	}
-	if f.cfg.RFC5424Strict {
-		return f.appendStrictSD(b, e, ent), nil
-	}
 	if f.cfg.RFC5424 {
-		b = append(b, "[g3proxy@"...)
-		b = strconv.AppendInt(b, int64(f.cfg.EnterpriseID), 10)
-		for i := range e.pairs {
-			p := &e.pairs[i]
-			if p.kind == kindNone {
-				continue
-			}
-			b = append(b, ' ')
-			b = append(b, p.key...)
-			b = append(b, '=', '"')
-			if p.kind == kindStr {
-				b = appendEscapeDebug(b, p.s, true)
-			} else {
-				b, _ = p.text(b)
-			}
-			b = append(b, '"')
-		}
-		if f.cfg.AppendReportTS {
-			b = append(b, ` report_ts="`...)
-			b = strconv.AppendInt(b, ent.Time.Unix(), 10)
-			b = append(b, '"')
-		}
-		b = append(b, ']', ' ')
-		return appendEscapeDebug(b, ent.Message, true), nil
+		return f.appendSD(b, e, ent), nil
 	}
 	b = appendEscapeDebug(b, ent.Message, false)
 	for i := range e.pairs {
@@ -263,12 +237,15 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 	return b, nil
 }
 
-// appendStrictSD appends the structured data and message of
-// RFC5424Strict: PARAM-VALUEs escaped as RFC 5424 says (a backslash
-// before '"', '\\' and ']'), every other character as it is, then the
-// message as it is. Values are valid UTF-8 (the encoder replaces bad
-// bytes), as RFC 5424 requires.
-func (f *syslogFormatter) appendStrictSD(b []byte, e *kvEncoder, ent zapcore.Entry) []byte {
+// appendSD appends the RFC 5424 structured data and message: g3's
+// ("[g3proxy@<enterprise id> key=\"value\" ...] msg", strings in Rust's
+// escape_debug with ']' escaped too), or with RFC5424Strict the
+// PARAM-VALUEs escaped as RFC 5424 says (a backslash before '"', '\\'
+// and ']', every other character as it is) and the message as it is.
+// Values are valid UTF-8 (the encoder replaces bad bytes), as RFC 5424
+// requires.
+func (f *syslogFormatter) appendSD(b []byte, e *kvEncoder, ent zapcore.Entry) []byte {
+	strict := f.cfg.RFC5424Strict
 	b = append(b, "[g3proxy@"...)
 	b = strconv.AppendInt(b, int64(f.cfg.EnterpriseID), 10)
 	for i := range e.pairs {
@@ -279,10 +256,13 @@ func (f *syslogFormatter) appendStrictSD(b []byte, e *kvEncoder, ent zapcore.Ent
 		b = append(b, ' ')
 		b = append(b, p.key...)
 		b = append(b, '=', '"')
-		if p.kind == kindStr {
-			b = appendSDValue(b, p.s)
-		} else {
+		switch {
+		case p.kind != kindStr:
 			b, _ = p.text(b)
+		case strict:
+			b = appendSDValue(b, p.s)
+		default:
+			b = appendEscapeDebug(b, p.s, true)
 		}
 		b = append(b, '"')
 	}
@@ -292,7 +272,10 @@ func (f *syslogFormatter) appendStrictSD(b []byte, e *kvEncoder, ent zapcore.Ent
 		b = append(b, '"')
 	}
 	b = append(b, ']', ' ')
-	return append(b, strings.ToValidUTF8(ent.Message, "\uFFFD")...)
+	if strict {
+		return append(b, strings.ToValidUTF8(ent.Message, "\uFFFD")...)
+	}
+	return appendEscapeDebug(b, ent.Message, true)
 }
 
 // appendSDValue escapes an RFC 5424 PARAM-VALUE: '"', '\\' and ']' get a

@@ -394,13 +394,28 @@ func syslogNg(t *testing.T) (string, []string, []string) {
 	return bin, nil, nil
 }
 
+// runSyslogNg runs syslog-ng in dir with configuration conf until the
+// test ends, once the socket ready exists (its control socket will do).
+func runSyslogNg(t *testing.T, dir, conf, ready string) {
+	t.Helper()
+	bin, args, env := syslogNg(t)
+	path := filepath.Join(dir, "syslog-ng.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"-F", "-f", path, "--persist-file=" + filepath.Join(dir, "persist"),
+		"--pidfile=" + filepath.Join(dir, "pid"), "--control=" + filepath.Join(dir, "ctl")}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	startDaemon(t, ready, cmd)
+}
+
 // TestSyslogNgRecipe: docs/recipes/syslog-ng/g3proxy.conf routes g3's
 // messages by log_type. syslog-ng refuses g3's RFC 5424 CEE messages
 // (g3 writes @cee: where the structured data goes): each becomes
 // syslog-ng's own "Error processing log message" in other.log, which
 // validate reports; every other file passes.
 func TestSyslogNgRecipe(t *testing.T) {
-	bin, args, env := syslogNg(t)
+	syslogNg(t) // skips, before anything is created, when syslog-ng is missing
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	os.Mkdir(out, 0o755)
@@ -415,12 +430,7 @@ source s_g3proxy {
 };
 @include %q
 `, sock, port, filepath.Join(dir, "g3proxy.conf"))
-	conf := filepath.Join(dir, "syslog-ng.conf")
-	os.WriteFile(conf, []byte(main), 0o644)
-	cmd := exec.Command(bin, append([]string{"-F", "-f", conf, "--persist-file=" + filepath.Join(dir, "persist"),
-		"--pidfile=" + filepath.Join(dir, "pid"), "--control=" + filepath.Join(dir, "ctl")}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	startDaemon(t, sock, cmd)
+	runSyslogNg(t, dir, main, sock)
 
 	dgs := g3Datagrams(t)
 	sendDatagrams(t, sock, port, dgs)
@@ -571,7 +581,7 @@ func TestLnavRecipe(t *testing.T) {
 // values (quotes, backslashes, ']', a newline, control characters,
 // Unicode marks) included.
 func TestSyslogNgReadsStrictRFC5424(t *testing.T) {
-	bin, args, env := syslogNg(t)
+	syslogNg(t) // skips, before anything is created, when syslog-ng is missing
 	dir := t.TempDir()
 	port := freeUDPPort(t)
 	out := filepath.Join(dir, "out.json")
@@ -582,13 +592,7 @@ parser p { json-parser(marker("@cee:") prefix(".g3.")); };
 destination d { file(%q template("$(format-json --scope none --key .SDATA.* --key .g3.* --pair MSG=$MSG)\n")); };
 log { source(s); junction { channel { parser(p); flags(final); }; channel { flags(final); }; }; destination(d); };
 `, port, out)
-	confPath := filepath.Join(dir, "syslog-ng.conf")
-	os.WriteFile(confPath, []byte(conf), 0o644)
-	ctl := filepath.Join(dir, "ctl")
-	cmd := exec.Command(bin, append([]string{"-F", "-f", confPath, "--persist-file=" + filepath.Join(dir, "persist"),
-		"--pidfile=" + filepath.Join(dir, "pid"), "--control=" + ctl}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	startDaemon(t, ctl, cmd)
+	runSyslogNg(t, dir, conf, filepath.Join(dir, "ctl"))
 
 	// What every key must read as: tasklog's own JSON line.
 	var want bytes.Buffer
