@@ -107,10 +107,12 @@ func New(cfg Config, opts driver.Options) (*driver.Core, error) {
 		cfg.HostName, _ = os.Hostname()
 	}
 	// Build one exporter now, so that a bad configuration is an error
-	// here rather than a drop per record.
-	if _, err := newExporter(cfg); err != nil {
+	// here rather than a drop per record; each writer builds its own.
+	e, err := newExporter(cfg)
+	if err != nil {
 		return nil, err
 	}
+	_ = e.Shutdown(context.Background())
 	return driver.NewRecordCore("otlp", opts, func(o *driver.Outcomes) driver.RecordSink {
 		ctx, cancel := context.WithCancel(context.Background())
 		return &otlpSink{cfg: cfg, o: o, ctx: ctx, cancel: cancel}
