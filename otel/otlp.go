@@ -35,6 +35,11 @@ const (
 // DefaultBatchSize is how many records one export carries at most.
 const DefaultBatchSize = 512
 
+// maxBatchBytes bounds a batch by the records' encoded size as well: a
+// receiver refuses a request past its limit (the Collector's gRPC server
+// takes 4 MiB by default), which would drop the whole batch.
+const maxBatchBytes = 2 << 20
+
 // Config configures [New]: where and how the records are exported.
 type Config struct {
 	// Endpoint is the receiver's host:port. Default localhost:4318 for
@@ -56,8 +61,10 @@ type Config struct {
 	// driver does not retry, as g3's drivers do not.
 	Timeout time.Duration
 	// BatchSize is the most records one export carries; default
-	// DefaultBatchSize. A writer exports what it holds as soon as the
-	// queue is empty, so records wait no longer than the export before.
+	// DefaultBatchSize. A batch also ends at 2 MiB of records, under the
+	// Collector's default request limit. A writer exports what it holds
+	// as soon as the queue is empty, so records wait no longer than the
+	// export before.
 	BatchSize int
 	// ServiceName is the resource's service.name. Default: the
 	// daemon_name of the first record (g3's daemon group name), or this
@@ -328,7 +335,7 @@ func (s *otlpSink) Deliver(rec *driver.Record, size int) {
 	case s.o.Idle():
 		s.flush()
 		s.waitExports() // bounded by Timeout, and by Close's cancel
-	case len(s.col.held) >= s.cfg.BatchSize:
+	case len(s.col.held) >= s.cfg.BatchSize || s.bytes >= maxBatchBytes:
 		s.flush()
 	}
 }

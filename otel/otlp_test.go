@@ -173,3 +173,28 @@ func TestOTLPFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestOTLPLargeBatches: a batch size past what the receiver takes in one
+// request (the Collector's gRPC limit is 4 MiB) still delivers every
+// record: batches also end at 2 MiB.
+func TestOTLPLargeBatches(t *testing.T) {
+	port := freePort(t, "tcp")
+	sink := startReceiver(t, otlpreceiver.NewFactory(), map[string]any{
+		"protocols": map[string]any{"grpc": map[string]any{"endpoint": addr(port)}},
+	})
+	const n = 5000
+	core, err := New(Config{Endpoint: addr(port), Protocol: ProtocolGRPC, Insecure: true, BatchSize: 100000},
+		driver.Options{QueueSize: n + 1, ErrorOutput: zapcore.AddSync(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := records()[3] // the hostile record, with its 1 KB URI
+	l := zap.New(core).With(loggerFields(r.logType)...)
+	for range n {
+		l.Info(r.msg, r.field)
+	}
+	core.Close()
+	if st := core.Stats(); st.Passed != n || sink.LogRecordCount() != n {
+		t.Errorf("passed %d, the receiver got %d, of %d: %+v", st.Passed, sink.LogRecordCount(), n, st)
+	}
+}
