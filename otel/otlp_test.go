@@ -1,10 +1,18 @@
 package otel
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -196,5 +204,81 @@ func TestOTLPLargeBatches(t *testing.T) {
 	core.Close()
 	if st := core.Stats(); st.Passed != n || sink.LogRecordCount() != n {
 		t.Errorf("passed %d, the receiver got %d, of %d: %+v", st.Passed, sink.LogRecordCount(), n, st)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key to dir and
+// returns their paths and a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tasklog test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestOTLPOverTLS: both protocols over TLS to a receiver with a
+// certificate the driver is told to trust, from Config and from the
+// YAML block's tls_client; a certificate it does not trust delivers
+// nothing and counts it.
+func TestOTLPOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	for _, proto := range []string{ProtocolHTTP, ProtocolGRPC} {
+		t.Run(proto, func(t *testing.T) {
+			port := freePort(t, "tcp")
+			name := map[string]string{ProtocolHTTP: "http", ProtocolGRPC: "grpc"}[proto]
+			sink := startReceiver(t, otlpreceiver.NewFactory(), map[string]any{"protocols": map[string]any{name: map[string]any{
+				"endpoint": addr(port), "tls": map[string]any{"cert_file": certFile, "key_file": keyFile}}}})
+			core, err := New(Config{Endpoint: addr(port), Protocol: proto, TLS: &tls.Config{RootCAs: pool}}, driver.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			logAllAt(t, core, time.Now())
+			logRecords(t, sink, len(records()))
+
+			yml := "task:\n  otlp:\n    endpoint: " + addr(port) + "\n    protocol: " + proto + "\n    tls_client: {ca_certificate: cert.pem}\n"
+			lc, err := ParseYAMLLog([]byte(yml), "task", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			core, err = lc.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			logAllAt(t, core, time.Now())
+			logRecords(t, sink, 2*len(records()))
+
+			untrusting, err := New(Config{Endpoint: addr(port), Protocol: proto, TLS: &tls.Config{RootCAs: x509.NewCertPool()}, Timeout: time.Second},
+				driver.Options{ErrorOutput: zapcore.AddSync(io.Discard)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			logAll(t, untrusting)
+			if st := untrusting.Stats(); st.Passed != 0 || st.Dropped() != uint64(len(records())) {
+				t.Errorf("a certificate not trusted: %+v", st)
+			}
+		})
 	}
 }
