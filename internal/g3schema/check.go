@@ -129,7 +129,7 @@ func Check(fields []Field, report func(Problem)) Result {
 		}
 		shape = index.byKey[res.LogType+"\x00"+res.Type+"\x00"+event]
 	}
-	var seen [64]bool // by index in shape.Keys; shapes have fewer keys
+	var seen [maxShapeKeys]bool // by index in shape.Keys
 	for i := range fields {
 		f := &fields[i]
 		if i > 0 && dupBefore(fields, i) {

@@ -116,6 +116,11 @@ func EnumNames() []string {
 	return names
 }
 
+// maxShapeKeys bounds the keys of one shape (g3's largest, a finished
+// HttpForward, has 45 with the logger's), so that Check notes the keys it
+// saw without allocating.
+const maxShapeKeys = 128
+
 // index is what Check looks records up by, built once.
 type shapeIndex struct {
 	byKey  map[string]*compiled // LogType + "\x00" + Type + "\x00" + Event
@@ -134,6 +139,9 @@ var index = buildIndex()
 func buildIndex() *shapeIndex {
 	ix := &shapeIndex{byKey: map[string]*compiled{}, anyKey: map[string]bool{}, words: map[string]map[string]bool{}}
 	for _, s := range Shapes("") {
+		if len(s.Keys) > maxShapeKeys {
+			panic("g3schema: a shape with more than maxShapeKeys keys: raise it") // caught by every test
+		}
 		c := &compiled{shape: s, keys: make(map[string]int, len(s.Keys))}
 		for i, k := range s.Keys {
 			c.keys[k.Name] = i
