@@ -161,7 +161,7 @@ func TestOTLPFaults(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // the writer is in its export
 			start := time.Now()
 			err = core.Close()
-			if d := time.Since(start); d > 500*time.Millisecond+200*time.Millisecond {
+			if d := time.Since(start); d > 500*time.Millisecond+400*time.Millisecond { // CloseTimeout, closeGrace and slack for a loaded machine
 				t.Errorf("Close took %v (CloseTimeout 500ms): %v", d, err)
 			}
 			if st := core.Stats(); st.Total != uint64(len(records())) || st.Total != st.Passed+st.Dropped() || st.Passed != 0 {
