@@ -129,6 +129,20 @@ func waitCount(t *testing.T, received func() int64, n int64) {
 	}
 }
 
+// recoverRow is the end of a row whose fault has ended: it probes until
+// the receiver takes records again, logs 200 more, waits for every passed
+// record to arrive, closes the driver into row and notes what the
+// receiver got.
+func (l *faultLogger) recoverRow(t *testing.T, row *faultRow, received func() int64) {
+	t.Helper()
+	row.recovered = l.probe(t, received, 5*time.Second)
+	l.log(200)
+	l.core.Sync()
+	waitCount(t, received, int64(l.core.Stats().Passed))
+	l.closeRow(t, row)
+	row.received = received()
+}
+
 // closeRow closes the driver and fills in the row's figures.
 func (l *faultLogger) closeRow(t *testing.T, row *faultRow) {
 	t.Helper()
@@ -354,12 +368,7 @@ func TestFaults(t *testing.T) {
 		l.log(20)
 		core.Sync()
 		r := listenUnixgram(t, path)
-		row.recovered = l.probe(t, r.count, 5*time.Second)
-		l.log(200)
-		core.Sync()
-		waitCount(t, r.count, int64(core.Stats().Passed))
-		l.closeRow(t, row)
-		row.received = r.count()
+		l.recoverRow(t, row, r.count)
 		r.stop()
 		if row.st.DropPeerUnreachable < 20 || row.received != int64(row.st.Passed) {
 			t.Errorf("stats %+v, received %d: want the 20 logged while absent dropped, the rest received", row.st, row.received)
@@ -392,12 +401,7 @@ func TestFaults(t *testing.T) {
 		l.log(20)
 		core.Sync()
 		r := startForwardReceiver(t, addr, nil)
-		row.recovered = l.probe(t, r.count, 5*time.Second)
-		l.log(200)
-		core.Sync()
-		waitCount(t, r.count, int64(core.Stats().Passed))
-		l.closeRow(t, row)
-		row.received = r.count()
+		l.recoverRow(t, row, r.count)
 		r.stop()
 		// The retry queue keeps the last 10 records logged while no
 		// connection could be had (the probes included) and sends them
@@ -416,12 +420,7 @@ func TestFaults(t *testing.T) {
 		l.log(3000)
 		time.Sleep(300 * time.Millisecond)
 		r.paused.Store(false)
-		row.recovered = l.probe(t, r.count, 5*time.Second)
-		l.log(200)
-		core.Sync()
-		waitCount(t, r.count, int64(core.Stats().Passed))
-		l.closeRow(t, row)
-		row.received = r.count()
+		l.recoverRow(t, row, r.count)
 		r.stop()
 		if row.st.DropPeerUnreachable == 0 || row.received != int64(row.st.Passed) {
 			t.Errorf("stats %+v, received %d: want drops while paused, every passed record received", row.st, row.received)
@@ -461,12 +460,7 @@ func TestFaults(t *testing.T) {
 		l.log(4000)
 		time.Sleep(500 * time.Millisecond)
 		r.paused.Store(false)
-		row.recovered = l.probe(t, r.count, 5*time.Second)
-		l.log(200)
-		core.Sync()
-		waitCount(t, r.count, int64(core.Stats().Passed))
-		l.closeRow(t, row)
-		row.received = r.count()
+		l.recoverRow(t, row, r.count)
 		r.stop()
 		if row.received != int64(row.st.Passed) {
 			t.Errorf("stats %+v, received %d: want every passed record received", row.st, row.received)
@@ -602,12 +596,7 @@ func TestFaults(t *testing.T) {
 		l.log(20)
 		core.Sync()
 		r := listenUnixgram(t, path)
-		row.recovered = l.probe(t, r.count, 5*time.Second)
-		l.log(200)
-		core.Sync()
-		waitCount(t, r.count, int64(core.Stats().Passed))
-		l.closeRow(t, row)
-		row.received = r.count()
+		l.recoverRow(t, row, r.count)
 		r.stop()
 		if row.st.DropPeerUnreachable < 20 || row.received != int64(row.st.Passed) {
 			t.Errorf("stats %+v, received %d: want the 20 logged while absent dropped, the rest received", row.st, row.received)
@@ -623,12 +612,7 @@ func TestFaults(t *testing.T) {
 		l.log(3000)
 		time.Sleep(300 * time.Millisecond)
 		r.paused.Store(false)
-		row.recovered = l.probe(t, r.count, 5*time.Second)
-		l.log(200)
-		core.Sync()
-		waitCount(t, r.count, int64(core.Stats().Passed))
-		l.closeRow(t, row)
-		row.received = r.count()
+		l.recoverRow(t, row, r.count)
 		r.stop()
 		if row.st.DropPeerUnreachable == 0 || row.received != int64(row.st.Passed) {
 			t.Errorf("stats %+v, received %d: want drops while stopped, every passed record received", row.st, row.received)
