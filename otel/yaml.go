@@ -72,11 +72,13 @@ func ParseYAMLLog(data []byte, logType, confDir string) (LogConfig, error) {
 		root = v
 	}
 	// The entry that decides: the log type's, else default (g3's rule).
+	// A copy of it is kept: the otlp entries are rewritten below.
 	var chosen *yaml.Node
 	chosenPath := ""
 	for _, k := range []string{"default", logType} {
-		if v := mapGet(root, k); v != nil && v.Kind == yaml.MappingNode && mapGet(v, "otlp") != nil {
-			chosen, chosenPath = v, path+"."+k
+		if v := mapGet(root, k); isOTLP(v) {
+			c := *v
+			chosen, chosenPath = &c, path+"."+k
 		} else if v != nil && k == logType {
 			chosen = nil // the log type's own entry wins, and it is not otlp
 		}
@@ -84,7 +86,7 @@ func ParseYAMLLog(data []byte, logType, confDir string) (LogConfig, error) {
 	// Take every otlp entry out (package driver does not know the key),
 	// then let package driver read the rest: its errors stay its own.
 	for _, k := range []string{"default", "task", "escape", "resolve", "audit"} {
-		if v := mapGet(root, k); v != nil && v.Kind == yaml.MappingNode && mapGet(v, "otlp") != nil {
+		if v := mapGet(root, k); isOTLP(v) {
 			*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "discard"}
 		}
 	}
@@ -99,16 +101,12 @@ func ParseYAMLLog(data []byte, logType, confDir string) (LogConfig, error) {
 	if chosen == nil {
 		return LogConfig{Driver: dc}, nil
 	}
-	// The stripped node was rewritten; read the otlp map from the
-	// original text again.
-	var orig yaml.Node
-	_ = yaml.Unmarshal(data, &orig)
-	entry := mapGet(orig.Content[0], "log")
-	if entry == nil {
-		entry = orig.Content[0]
-	}
-	entry = mapGet(entry, chosenPath[strings.LastIndexByte(chosenPath, '.')+1:])
-	return parseOTLPEntry(chosenPath, entry, confDir)
+	return parseOTLPEntry(chosenPath, chosen, confDir)
+}
+
+// isOTLP reports whether a log config entry is a map with an otlp key.
+func isOTLP(v *yaml.Node) bool {
+	return v != nil && v.Kind == yaml.MappingNode && mapGet(v, "otlp") != nil
 }
 
 func parseOTLPEntry(path string, n *yaml.Node, confDir string) (LogConfig, error) {
