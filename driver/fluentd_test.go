@@ -2,17 +2,11 @@ package driver
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -26,6 +20,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // fluentServer runs @fluent-org/logger's FluentServer (testdata/fluentd)
@@ -163,7 +158,7 @@ func checkEntry(t *testing.T, name string, e fluentEntry, rec *tasklog.TaskLog) 
 
 func TestFluentdServerReceives(t *testing.T) {
 	needFluentServer(t)
-	cert, pemCert, pemKey := selfSigned(t)
+	cert, pemCert, pemKey := nettest.SelfSigned(t)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	for _, tc := range []struct {
@@ -253,29 +248,6 @@ func (l *lockedBuf) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// selfSigned makes a certificate for localhost and 127.0.0.1.
-func selfSigned(t *testing.T) (*x509.Certificate, string, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	kb, _ := x509.MarshalECPrivateKey(key)
-	return cert, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}))
 }
 
 func freeTCPPort(t *testing.T) int {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // Cases taken from g3's parsers at commit 7d237e22 (g3proxy/src/config/
@@ -290,7 +292,7 @@ dDAeFw0yNjAxMDEwMDAwMDBaFw0zNjAxMDEwMDAwMDBaMBQxEjAQBgNVBAMTCWxv
 // reads them (PEM text, or files from the configuration's folder), and
 // the certificate reaches the TLS configuration.
 func TestParseYAMLFileTLSFiles(t *testing.T) {
-	_, certPEM, keyPEM := selfSigned(t)
+	_, certPEM, keyPEM := nettest.SelfSigned(t)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "client.pem"), []byte(certPEM), 0o600)
 	os.WriteFile(filepath.Join(dir, "client.key"), []byte(keyPEM), 0o600)
@@ -376,7 +378,7 @@ func TestBindIPIsHonoured(t *testing.T) {
 // against tls_name: a wrong name fails the handshake.
 func TestFluentdTLSWithoutSNI(t *testing.T) {
 	noLeak(t)
-	cert, certPEM, keyPEM := selfSigned(t)
+	cert, certPEM, keyPEM := nettest.SelfSigned(t)
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
 	if err != nil {
 		t.Fatal(err)

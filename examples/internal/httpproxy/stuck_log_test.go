@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog/driver"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // echoUpstream echoes every connection until its client half-closes.
@@ -47,27 +48,7 @@ func stuckFluentd(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
+	nettest.AcceptAndHold(t, ln)
 	return ln.Addr().String()
 }
 
