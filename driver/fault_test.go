@@ -376,7 +376,7 @@ func TestFaults(t *testing.T) {
 	})
 
 	run("syslog udp: receiver absent, then present", func(t *testing.T, row *faultRow) {
-		addr := fmt.Sprint("127.0.0.1:", freeUDPPort(t))
+		addr := fmt.Sprint("127.0.0.1:", nettest.FreePort(t, "udp"))
 		core, _ := NewSyslog(SyslogConfig{UDPAddr: addr, ReconnectInterval: reconnect}, faultOpts)
 		l := newFaultLogger(core)
 		l.log(20)
@@ -395,7 +395,7 @@ func TestFaults(t *testing.T) {
 	})
 
 	run("fluentd: receiver absent, then present", func(t *testing.T, row *faultRow) {
-		addr := fmt.Sprint("127.0.0.1:", freeTCPPort(t))
+		addr := fmt.Sprint("127.0.0.1:", nettest.FreePort(t, "tcp"))
 		core, _ := NewFluentd(FluentdConfig{Address: addr, ConnectDelay: reconnect, RetryQueueLen: 10}, faultOpts)
 		l := newFaultLogger(core)
 		l.log(20)

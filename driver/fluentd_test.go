@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,16 +249,6 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // The server down at start, up, killed mid-stream and up again: records
 // logged while it is up arrive, those logged while it is down wait in the
 // retry queue (the oldest dropped when it is full), and at the end every
@@ -268,7 +257,7 @@ func freeTCPPort(t *testing.T) int {
 func TestFluentdServerDownAndRestarted(t *testing.T) {
 	needFluentServer(t)
 	noLeak(t)
-	port := freeTCPPort(t)
+	port := nettest.FreePort(t, "tcp")
 	core, err := NewFluentd(FluentdConfig{Address: fmt.Sprint("127.0.0.1:", port), Ident: "g3proxy",
 		ConnectDelay: 50 * time.Millisecond, RetryQueueLen: 5}, Options{ErrorOutput: discardErrors})
 	if err != nil {

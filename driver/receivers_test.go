@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // needTool returns the path of a receiver's program, found in PATH or at
@@ -41,17 +41,6 @@ func needTool(t *testing.T, name string, elsewhere ...string) string {
 	return ""
 }
 
-// freeUDPPort returns a loopback UDP port that was free a moment ago.
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 // rsyslog runs rsyslogd in the foreground with a configuration of its own:
 // a unix socket and a loopback UDP port, mmjsonparse for CEE bodies, and
 // every message written as one JSON line of the properties it parsed.
@@ -65,7 +54,7 @@ func startRsyslog(t *testing.T) *rsyslog {
 	bin := needTool(t, "rsyslogd")
 	dir := t.TempDir()
 	r := &rsyslog{dir: dir, sock: filepath.Join(dir, "log.sock"), out: filepath.Join(dir, "out.json")}
-	port := freeUDPPort(t)
+	port := nettest.FreePort(t, "udp")
 	r.udp = "127.0.0.1:" + strconv.Itoa(port)
 	conf := fmt.Sprintf(`global(workDirectory=%q)
 module(load="imudp")

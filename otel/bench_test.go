@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog/driver"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // BenchmarkOTLPCaller is what a record costs the goroutine that logs it
@@ -16,7 +17,7 @@ import (
 // the caller; the writer and the receiver run beside it). The interleaved
 // ratio to the floor is otlpbench's.
 func BenchmarkOTLPCaller(b *testing.B) {
-	port := freePort(b, "tcp")
+	port := nettest.FreePort(b, "tcp")
 	startReceiver(b, otlpreceiver.NewFactory(), map[string]any{
 		"protocols": map[string]any{"http": map[string]any{"endpoint": addr(port)}},
 	})

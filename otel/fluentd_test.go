@@ -16,6 +16,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/fluentforwardreceiver"
 
 	"github.com/proxylog/tasklog/driver"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // TestFluentForwardReceiver sends the records through tasklog's fluentd
@@ -27,7 +28,7 @@ import (
 // event carries unset (g3's none, MessagePack nil) arrive as empty
 // attributes. A Collector recipe maps msg to the body (README).
 func TestFluentForwardReceiver(t *testing.T) {
-	port := freePort(t, "tcp")
+	port := nettest.FreePort(t, "tcp")
 	sink := startReceiver(t, fluentforwardreceiver.NewFactory(), map[string]any{"endpoint": addr(port)})
 	core, err := driver.NewFluentd(driver.FluentdConfig{Address: addr(port), Tag: "g3proxy.Task"}, driver.Options{})
 	if err != nil {
@@ -123,7 +124,7 @@ func TestFluentForwardReceiverHasNoAuthOrTLS(t *testing.T) {
 		{"TLS", driver.FluentdConfig{TLS: &tls.Config{ServerName: "localhost"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			port := freePort(t, "tcp")
+			port := nettest.FreePort(t, "tcp")
 			sink := startReceiver(t, fluentforwardreceiver.NewFactory(), map[string]any{"endpoint": addr(port)})
 			cfg := tc.cfg
 			cfg.Address, cfg.Tag = addr(port), "g3proxy.Task"

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -180,24 +179,6 @@ func logRecords(t *testing.T, sink *consumertest.LogsSink, n int) []plog.LogReco
 		t.Fatalf("the receiver produced %d log records, want %d", len(out), n)
 	}
 	return out
-}
-
-func freePort(t testing.TB, network string) int {
-	t.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }

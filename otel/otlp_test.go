@@ -29,7 +29,7 @@ func TestOTLPReceiver(t *testing.T) {
 	host, _ := os.Hostname()
 	for _, proto := range []string{ProtocolHTTP, ProtocolGRPC} {
 		t.Run(proto, func(t *testing.T) {
-			port := freePort(t, "tcp")
+			port := nettest.FreePort(t, "tcp")
 			name := "http"
 			if proto == ProtocolGRPC {
 				name = "grpc"
@@ -110,7 +110,7 @@ func TestOTLPFaults(t *testing.T) {
 	quiet := driver.Options{ErrorOutput: zapcore.AddSync(io.Discard), CloseTimeout: 500 * time.Millisecond}
 	for _, proto := range []string{ProtocolHTTP, ProtocolGRPC} {
 		t.Run(proto+" no receiver", func(t *testing.T) {
-			core, err := New(Config{Endpoint: addr(freePort(t, "tcp")), Protocol: proto, Insecure: true, Timeout: 200 * time.Millisecond}, quiet)
+			core, err := New(Config{Endpoint: addr(nettest.FreePort(t, "tcp")), Protocol: proto, Insecure: true, Timeout: 200 * time.Millisecond}, quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +160,7 @@ func TestOTLPFaults(t *testing.T) {
 // request (the Collector's gRPC limit is 4 MiB) still delivers every
 // record: batches also end at 2 MiB.
 func TestOTLPLargeBatches(t *testing.T) {
-	port := freePort(t, "tcp")
+	port := nettest.FreePort(t, "tcp")
 	sink := startReceiver(t, otlpreceiver.NewFactory(), map[string]any{
 		"protocols": map[string]any{"grpc": map[string]any{"endpoint": addr(port)}},
 	})
@@ -207,7 +207,7 @@ func TestOTLPOverTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t, dir)
 	for _, proto := range []string{ProtocolHTTP, ProtocolGRPC} {
 		t.Run(proto, func(t *testing.T) {
-			port := freePort(t, "tcp")
+			port := nettest.FreePort(t, "tcp")
 			name := map[string]string{ProtocolHTTP: "http", ProtocolGRPC: "grpc"}[proto]
 			sink := startReceiver(t, otlpreceiver.NewFactory(), map[string]any{"protocols": map[string]any{name: map[string]any{
 				"endpoint": addr(port), "tls": map[string]any{"cert_file": certFile, "key_file": keyFile}}}})

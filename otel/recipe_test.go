@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
 	"github.com/proxylog/tasklog/driver"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // TestCollectorRecipe runs docs/recipes/otelcol/collector.yaml in a
@@ -33,9 +34,9 @@ import (
 func TestCollectorRecipe(t *testing.T) {
 	out := t.TempDir()
 	ports := map[string]string{
-		"TASKLOG_SYSLOG_RFC5424": addr(freePort(t, "udp")), "TASKLOG_SYSLOG_RFC3164": addr(freePort(t, "udp")),
-		"TASKLOG_FLUENTD": addr(freePort(t, "tcp")), "TASKLOG_OTLP_GRPC": addr(freePort(t, "tcp")),
-		"TASKLOG_OTLP_HTTP": addr(freePort(t, "tcp")), "TASKLOG_OUT": out,
+		"TASKLOG_SYSLOG_RFC5424": addr(nettest.FreePort(t, "udp")), "TASKLOG_SYSLOG_RFC3164": addr(nettest.FreePort(t, "udp")),
+		"TASKLOG_FLUENTD": addr(nettest.FreePort(t, "tcp")), "TASKLOG_OTLP_GRPC": addr(nettest.FreePort(t, "tcp")),
+		"TASKLOG_OTLP_HTTP": addr(nettest.FreePort(t, "tcp")), "TASKLOG_OUT": out,
 	}
 	for k, v := range ports {
 		t.Setenv(k, v)

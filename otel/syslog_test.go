@@ -14,6 +14,7 @@ import (
 	"github.com/proxylog/tasklog/driver"
 	"github.com/proxylog/tasklog/internal/g3line"
 	"github.com/proxylog/tasklog/internal/g3schema"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // fieldsText returns parsed fields as key → text.
@@ -136,7 +137,7 @@ func TestSyslogReceiver(t *testing.T) {
 	recs := records()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			port := freePort(t, "udp")
+			port := nettest.FreePort(t, "udp")
 			raw := map[string]any{"protocol": tc.protocol, "udp": map[string]any{"listen_address": addr(port)}}
 			if zone != "" {
 				raw["location"] = zone

@@ -22,6 +22,7 @@ import (
 
 	"github.com/proxylog/tasklog"
 	"github.com/proxylog/tasklog/driver"
+	"github.com/proxylog/tasklog/internal/nettest"
 )
 
 // The recipes under docs/recipes run here with the real programs, fed the
@@ -89,16 +90,6 @@ func wantReasons(dgs []g3Datagram) map[string]int {
 		}
 	}
 	return out
-}
-
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 // sendDatagrams sends RFC 3164 messages to the unix datagram socket and
@@ -303,7 +294,7 @@ func TestRsyslogRecipe(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	os.Mkdir(out, 0o755)
 	sock := filepath.Join(dir, "log.sock")
-	port := freeUDPPort(t)
+	port := nettest.FreePort(t, "udp")
 	if err := os.WriteFile(filepath.Join(dir, "g3proxy.conf"), []byte(recipe(t, "../../docs/recipes/rsyslog/g3proxy.conf", out)), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +411,7 @@ func TestSyslogNgRecipe(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	os.Mkdir(out, 0o755)
 	sock := filepath.Join(dir, "log.sock")
-	port := freeUDPPort(t)
+	port := nettest.FreePort(t, "udp")
 	os.WriteFile(filepath.Join(dir, "g3proxy.conf"), []byte(recipe(t, "../../docs/recipes/syslog-ng/g3proxy.conf", out)), 0o644)
 	main := fmt.Sprintf(`@version: 3.38
 options { keep-hostname(yes); use-dns(no); dns-cache(no); };
@@ -583,7 +574,7 @@ func TestLnavRecipe(t *testing.T) {
 func TestSyslogNgReadsStrictRFC5424(t *testing.T) {
 	syslogNg(t) // skips, before anything is created, when syslog-ng is missing
 	dir := t.TempDir()
-	port := freeUDPPort(t)
+	port := nettest.FreePort(t, "udp")
 	out := filepath.Join(dir, "out.json")
 	conf := fmt.Sprintf(`@version: 3.38
 options { keep-hostname(yes); use-dns(no); dns-cache(no); };
