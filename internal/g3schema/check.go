@@ -122,28 +122,34 @@ func Check(fields []Field, report func(Problem)) Result {
 			default:
 				res.Event = canonical(enums["Event"], f.Val)
 				event = res.Event
-				if index.byKey[res.LogType+"\x00"+res.Type+"\x00"+event] == nil {
-					report(Problem{Key: "task_event", Problem: "not an event of " + res.Type + " tasks", Value: f.Val, HasVal: true})
-				}
 			}
 		}
 		shape = index.byKey[res.LogType+"\x00"+res.Type+"\x00"+event]
+		if shape == nil && res.Event != "" {
+			report(Problem{Key: "task_event", Problem: "not an event of " + res.Type + " tasks", Value: res.Event, HasVal: true})
+		}
 	}
 	var seen [maxShapeKeys]bool // by index in shape.Keys
 	for i := range fields {
 		f := &fields[i]
-		if i > 0 && dupBefore(fields, i) {
+		// A key of the shape is a duplicate when seen already; only the
+		// others (rare) need the earlier fields searched.
+		j, inShape := -1, false
+		if shape != nil {
+			j, inShape = shape.keys[f.Key]
+		}
+		if inShape && seen[j] || !inShape && i > 0 && dupBefore(fields, i) {
 			report(Problem{Key: f.Key, Problem: "appears more than once", Value: f.Val, HasVal: true})
 			continue
+		}
+		if inShape {
+			seen[j] = true
 		}
 		if f.Key == ErrorKey {
 			report(Problem{Key: f.Key, Problem: "the writer found the record invalid", Value: f.Val, HasVal: true})
 			continue
 		}
 		if f.Key == tk || f.Key == "log_type" || (f.Key == "task_event" && res.LogType == "Task") {
-			if shape != nil {
-				seen[shape.keys[f.Key]] = true
-			}
 			continue // checked above
 		}
 		if shape == nil {
@@ -156,8 +162,7 @@ func Check(fields []Field, report func(Problem)) Result {
 			}
 			continue
 		}
-		j, ok := shape.keys[f.Key]
-		if !ok {
+		if !inShape {
 			switch {
 			case TransportKeys[f.Key]:
 			case isKeyOf(res.LogType, f.Key):
@@ -179,10 +184,8 @@ func Check(fields []Field, report func(Problem)) Result {
 			if shape.shape.Keys[j].Required {
 				report(Problem{Key: f.Key, Problem: "null, but the record must carry it"})
 			}
-			seen[j] = true
 			continue
 		}
-		seen[j] = true
 		checkValue(&shape.shape.Keys[j], f, report)
 	}
 	if shape != nil {

@@ -104,3 +104,39 @@ func names(probs []g3schema.Problem, key string) bool {
 	}
 	return false
 }
+
+// TestDuplicateKeys: a key written twice is reported once, on its second
+// occurrence, whether it is a key of the record's shape, a shipper's key,
+// or a key of a record whose task type is unknown.
+func TestDuplicateKeys(t *testing.T) {
+	var body string
+	for _, b := range jsonRecords(t) {
+		if strings.Contains(b, `"user":"alice"`) && strings.Contains(b, `"task_event":"Finished"`) {
+			body = b
+			break
+		}
+	}
+	for _, c := range []struct{ old, new, key, val string }{
+		{`"user":"alice"`, `"user":"alice","user":"bob"`, "user", "bob"},
+		{`"user":"alice"`, `"user":"alice","host":"a","host":"b"`, "host", "b"},
+		{`"task_event":"Finished"`, `"task_event":"Finished","task_event":"Created"`, "task_event", "Created"},
+		{`"task_type":"TcpConnect"`, `"task_type":"TcpTunnel","user":"bob"`, "user", "bob"},
+	} {
+		_, fields, err := g3line.Parse(strings.Replace(body, c.old, c.new, 1), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		g3schema.Check(fields, func(p g3schema.Problem) {
+			if p.Problem == "appears more than once" {
+				n++
+				if p.Key != c.key || p.Value != c.val {
+					t.Errorf("%s: duplicate reported as %+v", c.new, p)
+				}
+			}
+		})
+		if n != 1 {
+			t.Errorf("%s: %d duplicates reported, want 1", c.new, n)
+		}
+	}
+}
