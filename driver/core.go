@@ -239,12 +239,15 @@ func (q *queue) run(s sink) {
 }
 
 // pass counts one record delivered with n bytes.
-func (q *queue) pass(n int) {
+func (q *queue) pass(n int) { q.passN(1, n) }
+
+// passN counts records delivered, of bytes bytes in all.
+func (q *queue) passN(records, bytes int) {
 	q.ledger.Lock()
 	if !q.abandoned.Load() {
-		q.resolved++
-		q.st.passed.Add(1)
-		q.st.bytes.Add(uint64(n))
+		q.resolved += uint64(records)
+		q.st.passed.Add(uint64(records))
+		q.st.bytes.Add(uint64(bytes))
 	}
 	q.ledger.Unlock()
 }

@@ -52,15 +52,7 @@ type RecordSink interface {
 type Outcomes struct{ q *queue }
 
 // Pass counts n records delivered, of bytes encoded bytes in all.
-func (o *Outcomes) Pass(n, bytes int) {
-	o.q.ledger.Lock()
-	if !o.q.abandoned.Load() {
-		o.q.resolved += uint64(n)
-		o.q.st.passed.Add(uint64(n))
-		o.q.st.bytes.Add(uint64(bytes))
-	}
-	o.q.ledger.Unlock()
-}
+func (o *Outcomes) Pass(n, bytes int) { o.q.passN(n, bytes) }
 
 // Drop counts n records the peer did not take (DropPeerUnreachable).
 func (o *Outcomes) Drop(n int) { o.q.drop(dropPeerUnreachable, n) }
