@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -443,15 +442,4 @@ func severity(l zapcore.Level) log.Severity {
 		return log.SeverityError
 	}
 	return log.SeverityFatal
-}
-
-func attributeString(k, v string) attribute.KeyValue { return attribute.String(k, v) }
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -5,12 +5,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/proxylog/tasklog/driver"
@@ -172,8 +175,8 @@ func parseOTLP(path string, n *yaml.Node, confDir string) (Config, error) {
 		case "resource":
 			var m map[string]string
 			if m, err = strMap(kp, v); err == nil {
-				for _, key := range sortedKeys(m) {
-					c.Resource = append(c.Resource, attributeString(key, m[key]))
+				for _, key := range slices.Sorted(maps.Keys(m)) {
+					c.Resource = append(c.Resource, attribute.String(key, m[key]))
 				}
 			}
 		default:

@@ -129,12 +129,7 @@ type progress struct {
 
 // newProgress shows progress on w only if it is a terminal.
 func newProgress(w io.Writer) *progress {
-	f, ok := w.(*os.File)
-	if !ok {
-		return &progress{}
-	}
-	fi, err := f.Stat()
-	return &progress{w: w, enabled: err == nil && fi.Mode()&os.ModeCharDevice != 0}
+	return &progress{w: w, enabled: isTerminal(w)}
 }
 
 // update redraws the bar at most ten times a second.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -129,7 +130,7 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		return 0
 	}
-	if len(fs.Args()) == 0 || contains(fs.Args(), "-") {
+	if len(fs.Args()) == 0 || slices.Contains(fs.Args(), "-") {
 		fmt.Fprintln(stderr, "tasklog tail: -f follows files; standard input cannot be followed")
 		return 2
 	}
@@ -139,15 +140,6 @@ func runTail(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	return 0
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func isTerminal(w io.Writer) bool {
