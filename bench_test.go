@@ -21,7 +21,7 @@ func BenchmarkTaskLog_Field(b *testing.B) {
 		name string
 		rec  *TaskLog
 	}{{"TcpConnect", tcpConnectRecord()}, {"HttpForward", httpForwardRecord()}} {
-		for _, enc := range testEncoders() {
+		for _, enc := range costEncoders() {
 			b.Run(tc.name+"/"+enc.name, func(b *testing.B) {
 				logger := zap.New(zapcore.NewCore(enc.new(), zapcore.AddSync(discard{}), zap.InfoLevel))
 				b.ReportAllocs()
@@ -40,7 +40,7 @@ func BenchmarkTaskLog_MarshalLogObject(b *testing.B) {
 		name string
 		rec  *TaskLog
 	}{{"TcpConnect", tcpConnectRecord()}, {"HttpForward", httpForwardRecord()}} {
-		for _, enc := range testEncoders() {
+		for _, enc := range costEncoders() {
 			b.Run(tc.name+"/"+enc.name, func(b *testing.B) {
 				e := enc.new()
 				fields := []zapcore.Field{Field(tc.rec)}

@@ -43,8 +43,8 @@ func (c *ioCore) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Che
 }
 
 func (c *ioCore) Write(ent zapcore.Entry, fields []zapcore.Field) error {
-	f := c.enc.encodeLine(ent, fields)
-	_, err := c.out.Write(f.bs)
+	f, start := c.enc.encodeLine(ent, fields)
+	_, err := c.out.Write(f.bs[start:])
 	putEncoder(f)
 	if ent.Level > zapcore.ErrorLevel {
 		// Panic and fatal entries end the program: flush, as zap's core does.

@@ -14,11 +14,12 @@
 // sends as fields to journald and fluentd. g3proxy's stdout driver prints a
 // text format instead, not these lines. g3proxy adds report_ts only when
 // its driver is told to; [EncoderConfig] writes it, and a TimeKey of ""
-// leaves it out. Keys come in tasklog's order (logger-level keys, shared
-// keys, the sub-type's), where g3's slog drivers print them in reverse
-// source order; JSON readers do not see the order. For g3's bytes
-// exactly, order included, log through driver.NewCEECore (synchronous,
-// as NewCore) or driver.NewCEE (through a queue). Package driver
+// leaves it out. Keys come in g3's order, as its slog-built lines have
+// them: the logger's keys (server_name, server_type, pid, log_type,
+// daemon_name), then the record's keys last to first, then report_ts and
+// msg; with [EncoderConfig] and [LoggerFields], [NewCore] and [NewEncoder]
+// write g3's CEE body byte for byte ([NewEncoder] has the rule for any
+// other entry). Package driver
 // (github.com/proxylog/tasklog/driver) delivers records the way g3's log
 // drivers do, syslog, fluentd, journald and stdout, byte for byte in g3's
 // order.

@@ -16,10 +16,36 @@ import (
 )
 
 // NewEncoder returns a zapcore.Encoder that writes one JSON object per
-// entry, like zapcore.NewJSONEncoder with the same configuration: every
-// field type, the EncoderConfig's keys, level, time, duration, name and
-// caller encoders, With context, namespaces and the line ending; its lines
-// parse to the same JSON values as zap's own.
+// entry with everything zapcore.NewJSONEncoder writes for the same
+// configuration (every field type, the EncoderConfig's keys, level, time,
+// duration, name and caller encoders, With context, namespaces and the
+// line ending) in g3's order, so that with [EncoderConfig] and
+// [LoggerFields] a record's line is, byte for byte, the JSON body g3proxy's
+// syslog driver sends after "@cee:".
+//
+// g3 builds its lines with Rust's slog, which writes a logger's keys before
+// a record's, each list last to first, and serde_json escaping. NewEncoder
+// writes the top-level keys of an entry in that order:
+//
+//  1. the fields' logger keys (daemon_name, log_type, pid, server_type,
+//     server_name, escaper_type, escaper_name, resolver_type,
+//     resolver_name: the keys g3 keeps in its loggers), last to first;
+//  2. the context's keys (a Logger's With), last to first;
+//  3. the fields' other keys, last to first;
+//  4. the entry's own keys, in zap's order: level, time, logger name,
+//     caller, function, message, stack trace.
+//
+// A task logger built as logger.With(LoggerFields(name)...) and a
+// [TaskLog] field so write server_name, server_type, pid, log_type,
+// daemon_name, the record's keys last to first, report_ts and msg, as g3.
+// Only the top level is reordered: an object's or array's members keep
+// their order. A namespace (zap.Namespace) is one key that holds every key
+// after it: one the fields open goes with the fields; one the context
+// leaves open comes after the context's other keys and holds the fields.
+// Strings are escaped as serde_json escapes them, which differs from zap
+// only in writing \b and \f for the bytes 0x08 and 0x0c (zap writes
+// \u0008 and \u000c); bytes that are not valid UTF-8 are written as
+// \ufffd, as zap does. The lines parse to the same JSON values as zap's.
 //
 // It is faster where task records spend their time: strings are escaped a
 // word at a time when they are plain ASCII, and a [*TaskLog] (through
@@ -77,6 +103,16 @@ type jsonEncoder struct {
 	bs             []byte
 	openNamespaces int
 
+	// marks holds where each top-level key starts in bs (the offset of
+	// its opening quote, shifted left by one) with the low bit set for a
+	// logger key that g3 writes before the others (see encodeLine). A key
+	// inside an object, an array or a namespace is not top-level: nest
+	// counts the objects and arrays open. hoist marks the keys a record
+	// writes through jsonKeyWriter while it is set.
+	marks []int
+	nest  int
+	hoist bool
+
 	reflectBuf *buffer.Buffer
 	reflectEnc zapcore.ReflectedEncoder
 }
@@ -100,7 +136,8 @@ func putEncoder(e *jsonEncoder) {
 	}
 	e.reflectBuf, e.reflectEnc = nil, nil
 	e.cfg = nil
-	e.openNamespaces = 0
+	e.openNamespaces, e.nest, e.hoist = 0, 0, false
+	e.marks = e.marks[:0]
 	if cap(e.bs) > maxPooledLine {
 		return
 	}
@@ -122,9 +159,34 @@ func (e *jsonEncoder) sep() {
 
 func (e *jsonEncoder) addKey(key string) {
 	e.sep()
+	e.mark(len(e.bs), isLoggerKey(key))
 	e.bs = append(e.bs, '"')
 	e.bs = appendEscaped(e.bs, key)
 	e.bs = append(e.bs, '"', ':')
+}
+
+// mark notes a key that starts at pos, if it is a top-level one.
+func (e *jsonEncoder) mark(pos int, hoist bool) {
+	if e.nest|e.openNamespaces != 0 {
+		return
+	}
+	m := pos << 1
+	if hoist {
+		m |= 1
+	}
+	e.marks = append(e.marks, m)
+}
+
+// isLoggerKey reports whether g3 keeps key in a logger rather than in a
+// record: the keys of its task, escape and resolve loggers, which its
+// lines carry before the record's keys.
+func isLoggerKey(key string) bool {
+	switch key {
+	case "daemon_name", "log_type", "pid", "server_type", "server_name",
+		"escaper_type", "escaper_name", "resolver_type", "resolver_name":
+		return true
+	}
+	return false
 }
 
 // ObjectEncoder.
@@ -260,7 +322,9 @@ func (e *jsonEncoder) encodeReflected(obj any) ([]byte, error) {
 func (e *jsonEncoder) AppendArray(arr zapcore.ArrayMarshaler) error {
 	e.sep()
 	e.bs = append(e.bs, '[')
+	e.nest++
 	err := arr.MarshalLogArray(e)
+	e.nest--
 	e.bs = append(e.bs, ']')
 	return err
 }
@@ -272,9 +336,11 @@ func (e *jsonEncoder) AppendObject(obj zapcore.ObjectMarshaler) error {
 	e.openNamespaces = 0
 	e.sep()
 	e.bs = append(e.bs, '{')
+	e.nest++
 	err := obj.MarshalLogObject(e)
 	e.bs = append(e.bs, '}')
 	e.closeNamespaces()
+	e.nest--
 	e.openNamespaces = old
 	return err
 }
@@ -420,28 +486,101 @@ func (e *jsonEncoder) Clone() zapcore.Encoder {
 	c.cfg = e.cfg
 	c.openNamespaces = e.openNamespaces
 	c.bs = append(c.bs[:0], e.bs...)
+	c.marks = append(c.marks[:0], e.marks...)
 	return c
 }
 
-// EncodeEntry implements [zapcore.Encoder]: the entry's level, time, logger
-// name, caller, function and message under the configured keys, then the
-// context, then fields, then the stack trace, in zap's order.
+// EncodeEntry implements [zapcore.Encoder]: one JSON object in g3's order
+// (see [NewEncoder]).
 func (e *jsonEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*buffer.Buffer, error) {
-	f := e.encodeLine(ent, fields)
+	f, start := e.encodeLine(ent, fields)
 	line := linePool.Get()
-	line.AppendBytes(f.bs)
+	line.AppendBytes(f.bs[start:])
 	putEncoder(f)
 	return line, nil
 }
 
-// encodeLine encodes the entry into a pooled encoder's bytes; the caller
-// puts the encoder back once it has used them.
-func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) *jsonEncoder {
+// encodeLine encodes the entry into a pooled encoder's bytes, from start
+// on; the caller puts the encoder back once it has used them.
+//
+// The fields are encoded first, at the front of the bytes, noting where
+// each top-level key starts; the line is then put together after them in
+// g3's order: the fields' logger keys, last to first; the context's keys,
+// last to first; the fields' other keys, last to first; then the entry's
+// own keys (level, time, name, caller, function, message, stack trace).
+// A namespace is one key that holds everything after it: a namespace the
+// fields open holds the fields after it, one the context left open comes
+// after the context's other keys and holds the fields.
+func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) (*jsonEncoder, int) {
 	f := getEncoder()
 	f.cfg = e.cfg
 	f.openNamespaces = e.openNamespaces
-	cfg := e.cfg
-	f.bs = append(f.bs[:0], '{')
+	f.bs = f.bs[:0]
+	for i := range fields {
+		fields[i].AddTo(f)
+	}
+	f.closeNamespaces()
+	callEnd := len(f.bs)
+	call := f.marks
+
+	start := len(f.bs)
+	f.bs = append(f.bs, '{')
+	f.bs = appendSegments(f.bs, f.bs[:callEnd], call, 1, 1)
+	ctxEnd, nsStart := len(e.bs), -1
+	ctxMarks := e.marks
+	if e.openNamespaces > 0 && len(ctxMarks) > 0 {
+		nsStart = ctxMarks[len(ctxMarks)-1] >> 1
+		ctxEnd, ctxMarks = nsStart, ctxMarks[:len(ctxMarks)-1]
+	}
+	f.bs = appendSegments(f.bs, e.bs[:ctxEnd], ctxMarks, 0, 0)
+	if nsStart < 0 {
+		f.bs = appendSegments(f.bs, f.bs[:callEnd], call, 1, 0)
+	} else {
+		// The fields go inside the context's open namespace.
+		f.sep()
+		f.bs = append(f.bs, e.bs[nsStart:]...)
+		if callEnd > 0 && f.bs[0] != '}' {
+			f.sep()
+		}
+		f.bs = append(f.bs, f.bs[:callEnd]...)
+	}
+	f.entryKeys(ent)
+	f.bs = append(f.bs, '}')
+	f.bs = append(f.bs, e.cfg.LineEnding...)
+	return f, start
+}
+
+// appendSegments appends the top-level keys of the encoded region src,
+// last to first, comma separated: those whose mark's low bit is bit, or
+// all of them when mask is 0. marks holds where each key starts; a key
+// runs to the next one (less its comma) or to the end of src. Bytes
+// before the first mark, which no zap field writes, go as one key would.
+func appendSegments(b, src []byte, marks []int, mask, bit int) []byte {
+	end := len(src)
+	for i := len(marks); i >= 0; i-- {
+		from, hoisted := 0, 0
+		if i > 0 {
+			from, hoisted = marks[i-1]>>1, marks[i-1]&1
+		}
+		seg := src[from:end]
+		end = from
+		if n := len(seg); n > 0 && seg[n-1] == ',' {
+			seg = seg[:n-1]
+		}
+		if len(seg) == 0 || hoisted&mask != bit {
+			continue
+		}
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+		b = append(b, seg...)
+	}
+	return b
+}
+
+// entryKeys appends the entry's own keys, in zap's order among themselves.
+func (f *jsonEncoder) entryKeys(ent zapcore.Entry) {
+	cfg := f.cfg
 	if cfg.LevelKey != "" && cfg.EncodeLevel != nil {
 		f.addKey(cfg.LevelKey)
 		n := len(f.bs)
@@ -494,20 +633,9 @@ func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) *jso
 		f.bs = appendEscaped(f.bs, ent.Message)
 		f.bs = append(f.bs, '"')
 	}
-	if len(e.bs) > 0 {
-		f.sep()
-		f.bs = append(f.bs, e.bs...)
-	}
-	for i := range fields {
-		fields[i].AddTo(f)
-	}
-	f.closeNamespaces()
 	if ent.Stack != "" && cfg.StacktraceKey != "" {
 		f.AddString(cfg.StacktraceKey, ent.Stack)
 	}
-	f.bs = append(f.bs, '}')
-	f.bs = append(f.bs, cfg.LineEnding...)
-	return f
 }
 
 func (e *jsonEncoder) closeNamespaces() {
@@ -535,9 +663,11 @@ func appendBase64(b []byte, v []byte) []byte {
 	return b
 }
 
-// Escaping, the same output as zap's JSON encoder: '"' and '\\' escaped
-// with a backslash, \n \r \t as such, other bytes below 0x20 as \u00XX,
-// bytes that are not valid UTF-8 as \ufffd, everything else as it is.
+// Escaping, the same output as serde_json, which writes g3's JSON: '"'
+// and '\\' escaped with a backslash, \b \f \n \r \t as such, other bytes
+// below 0x20 as \u00XX, everything else as it is; bytes that are not valid
+// UTF-8 (which a Rust string cannot hold) as \ufffd, as zap does. zap's
+// own encoder writes \u0008 and \u000c for \b and \f.
 
 const (
 	lsb = 0x0101010101010101
@@ -633,6 +763,10 @@ func appendEscapedByte(b []byte, c byte) []byte {
 		return append(b, '\\', 'r')
 	case '\t':
 		return append(b, '\\', 't')
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
 	}
 	return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 }
@@ -641,7 +775,6 @@ func appendEscapedSlow(b []byte, s string) []byte {
 	if utf8.ValidString(s) {
 		return appendEscapedValid(b, s)
 	}
-	const hex = "0123456789abcdef"
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -662,18 +795,7 @@ func appendEscapedSlow(b []byte, s string) []byte {
 			continue
 		}
 		b = append(b, s[last:i]...)
-		switch c {
-		case '\\', '"':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
+		b = appendEscapedByte(b, c)
 		i++
 		last = i
 	}

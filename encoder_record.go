@@ -27,10 +27,15 @@ func (w *jsonKeyWriter) keyed(key string) []byte {
 			bs = append(bs, ',')
 		}
 	}
+	(*jsonEncoder)(w).mark(len(bs), w.hoist)
 	bs = append(bs, '"')
 	bs = append(bs, key...)
 	return append(bs, '"', ':')
 }
+
+// logger marks the keys written until it is called again with false as
+// logger keys, which the line carries first (see encodeLine).
+func (w *jsonKeyWriter) logger(on bool) { w.hoist = on }
 
 // str scans val once: a plain ASCII prefix is copied as it is, and only
 // the rest, if any, is escaped, with bytes that are not valid UTF-8 written

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 )
 
 func needsEscape(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }
@@ -101,7 +100,7 @@ func TestFastPathEscapesOddValues(t *testing.T) {
 	d.URI = `http://h/a"b\c?q="x"`
 	d.NextBindIP = netip.MustParseAddr("fe80::1").WithZone(`eth"0\`)
 	d.NextBoundAddr = netip.AddrPortFrom(netip.MustParseAddr("fe80::2").WithZone("zone\x01é"), 80)
-	zapLine := logLineWith(t, zapcore.NewJSONEncoder(EncoderConfig()), "m", Field(rec))
+	zapLine := logLineWith(t, newG3OrderEncoder(EncoderConfig()), "m", Field(rec))
 	ourLine := logLineWith(t, NewEncoder(EncoderConfig()), "m", Field(rec))
 	if zapLine != ourLine {
 		t.Errorf("lines differ\n zap %s\nours %s", zapLine, ourLine)
@@ -112,14 +111,41 @@ func TestFastPathEscapesOddValues(t *testing.T) {
 	}
 }
 
+// A namespace is one key holding everything after it: the context's open
+// namespace comes after the context's other keys and holds the fields, and
+// the entry's keys stay outside.
 func TestEncoderWithContextAndNamespaces(t *testing.T) {
 	for _, enc := range testEncoders() {
 		logger, buf := newTestLogger(enc.new())
 		logger = logger.With(zap.String("ctx", "a\"b")).With(zap.Namespace("ns"), zap.Int("n", 1))
 		logger.Info("m", Field(minimalRecord()), zap.Namespace("inner"), zap.Bool("b", true))
 		line := buf.String()
-		if !strings.Contains(line, `"ctx":"a\"b","ns":{"n":1,"server_type":"TcpStream"`) || !strings.HasSuffix(line, `"inner":{"b":true}}}`+"\n") {
+		if !strings.HasPrefix(line, `{"ctx":"a\"b","ns":{"n":1,"server_type":"TcpStream","server_name":"s",`) ||
+			!strings.HasSuffix(line, `"inner":{"b":true}},"report_ts":1795516204,"msg":"m"}`+"\n") {
 			t.Errorf("%s: %s", enc.name, line)
+		}
+	}
+}
+
+// g3's order, written out by hand: the logger keys of the fields and the
+// context last to first, then the other keys last to first, a namespace
+// of the fields holding the keys after it, then report_ts and msg.
+func TestEncoderG3Order(t *testing.T) {
+	rec := minimalRecord()
+	rec.Detail.(*TCPConnect).ClientReadBytes = 7
+	for _, enc := range testEncoders() {
+		logger, buf := newTestLogger(enc.new())
+		logger = logger.With(zap.String("daemon_name", "d"), zap.String("log_type", "Task")).With(zap.Int("x", 1))
+		logger.Info("m\b\f", zap.String("a", "1"), zap.Uint32("pid", 9), Field(rec),
+			zap.Namespace("ns"), zap.String("b", "2"), zap.String("server_name", "inner"))
+		want := `{"server_name":"s","server_type":"TcpStream","pid":9,"x":1,"log_type":"Task","daemon_name":"d",` +
+			`"ns":{"b":"2","server_name":"inner"},` +
+			`"r_wr_bytes":0,"r_rd_bytes":0,"c_wr_bytes":0,"c_rd_bytes":7,"tcp_connect_tries":0,"upstream":"10.9.9.9:22",` +
+			`"client_addr":"127.0.0.1:2","server_addr":"127.0.0.1:1","total_time":"1.000ns","reason":"UpstreamNotConnected",` +
+			`"escaper":"","start_at":"2026-11-24T10:30:01.123456Z","stage":"Connecting","task_event":"Finished",` +
+			`"task_id":"5b1d9a3e8c1f4e2a9b7d0f6e5d4c3b2a","task_type":"TcpConnect","a":"1","report_ts":1795516204,"msg":"m\b\f"}` + "\n"
+		if got := buf.String(); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", enc.name, got, want)
 		}
 	}
 }

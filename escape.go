@@ -166,8 +166,10 @@ func (e *recEnc) escapeEnum(key string, valid, unset bool, s string) {
 
 // encode writes every key of r, in g3's source order.
 func (r *EscapeLog) encode(e *recEnc) {
+	e.w.logger(true)
 	e.reqStr("escaper_type", r.EscaperType)
 	e.reqStr("escaper_name", r.EscaperName)
+	e.w.logger(false)
 	if r.Detail == nil {
 		e.missing("escape_type")
 	} else if t := r.Detail.EscapeType(); t.IsValid() {

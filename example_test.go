@@ -61,7 +61,7 @@ func ExampleField() {
 		ce.Write(tasklog.Field(rec))
 	}
 	// Output:
-	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
+	// {"server_name":"http","server_type":"HttpProxy","r_wr_bytes":517,"r_rd_bytes":4810,"c_wr_bytes":4810,"c_rd_bytes":517,"tcp_connect_spend":"1.235ms","tcp_connect_tries":1,"upstream":"example.com:443","client_addr":"127.0.0.1:53211","server_addr":"127.0.0.1:3128","total_time":"2.346s","ready_time":"13.457ms","wait_time":"23.456µs","reason":"ClosedByClient","escaper":"direct","start_at":"2026-11-24T10:30:01.123456Z","stage":"Relaying","task_event":"Finished","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_type":"TcpConnect","msg":"closed by client"}
 }
 
 // Object nests the record under one key, beside the entry's other fields.
@@ -75,7 +75,7 @@ func ExampleObject() {
 	}
 	logger.Info("tunnel closed", zap.String("component", "edge"), tasklog.Object("task", rec))
 	// Output:
-	// {"msg":"tunnel closed","component":"edge","task":{"server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"[::1]:53211","upstream":"example.com:443","tcp_connect_tries":0,"c_rd_bytes":0,"c_wr_bytes":0,"r_rd_bytes":0,"r_wr_bytes":0}}
+	// {"task":{"server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"[::1]:53211","upstream":"example.com:443","tcp_connect_tries":0,"c_rd_bytes":0,"c_wr_bytes":0,"r_rd_bytes":0,"r_wr_bytes":0},"component":"edge","msg":"tunnel closed"}
 }
 
 // A bad record (here the proxy author forgot the stage and miscounted the
@@ -88,7 +88,7 @@ func ExampleField_badRecord() {
 	rec.Detail.(*tasklog.TCPConnect).ConnectTries = -1
 	logger.Info(rec.Reason.Text(), tasklog.Field(rec))
 	// Output:
-	// {"msg":"closed by client","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Finished","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","reason":"ClosedByClient","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517,"tasklogError":"tasklog: stage: missing\ntasklog: tcp_connect_tries: negative count -1"}
+	// {"server_name":"http","server_type":"HttpProxy","tasklogError":"tasklog: stage: missing\ntasklog: tcp_connect_tries: negative count -1","r_wr_bytes":517,"r_rd_bytes":4810,"c_wr_bytes":4810,"c_rd_bytes":517,"tcp_connect_spend":"1.235ms","upstream":"example.com:443","client_addr":"127.0.0.1:53211","server_addr":"127.0.0.1:3128","total_time":"2.346s","ready_time":"13.457ms","wait_time":"23.456µs","reason":"ClosedByClient","escaper":"direct","start_at":"2026-11-24T10:30:01.123456Z","task_event":"Finished","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_type":"TcpConnect","msg":"closed by client"}
 }
 
 // With slog, an empty key inlines the record's keys into the entry.
@@ -167,7 +167,7 @@ func ExampleEncoderConfig() {
 	rec.Event = tasklog.EventPeriodic
 	logger.Info("", tasklog.Field(rec))
 	// Output:
-	// {"report_ts":1795516204,"msg":"","daemon_name":"g3proxy","log_type":"Task","server_type":"HttpProxy","server_name":"http","task_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_event":"Periodic","stage":"Relaying","start_at":"2026-11-24T10:30:01.123456Z","escaper":"direct","wait_time":"23.456µs","ready_time":"13.457ms","total_time":"2.346s","server_addr":"127.0.0.1:3128","client_addr":"127.0.0.1:53211","upstream":"example.com:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","c_rd_bytes":517,"c_wr_bytes":4810,"r_rd_bytes":4810,"r_wr_bytes":517}
+	// {"server_name":"http","server_type":"HttpProxy","log_type":"Task","daemon_name":"g3proxy","r_wr_bytes":517,"r_rd_bytes":4810,"c_wr_bytes":4810,"c_rd_bytes":517,"tcp_connect_spend":"1.235ms","tcp_connect_tries":1,"upstream":"example.com:443","client_addr":"127.0.0.1:53211","server_addr":"127.0.0.1:3128","total_time":"2.346s","ready_time":"13.457ms","wait_time":"23.456µs","escaper":"direct","start_at":"2026-11-24T10:30:01.123456Z","stage":"Relaying","task_event":"Periodic","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","task_type":"TcpConnect","report_ts":1795516204,"msg":""}
 }
 
 // exampleClock pins zap's entry time, hence report_ts.
@@ -217,7 +217,7 @@ func ExampleEscapeField() {
 	}
 	tasklog.LogEscape(logger, zap.InfoLevel, "connect failed: connection refused", rec)
 	// Output:
-	// {"msg":"connect failed: connection refused","escaper_type":"DirectFixed","escaper_name":"direct","escape_type":"TcpConnect","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","upstream":"example.com:443","next_peer_addr":"93.184.216.34:443","tcp_connect_tries":1,"tcp_connect_spend":"1.235ms","reason":"ConnectFailed"}
+	// {"escaper_name":"direct","escaper_type":"DirectFixed","reason":"ConnectFailed","tcp_connect_spend":"1.235ms","tcp_connect_tries":1,"next_peer_addr":"93.184.216.34:443","upstream":"example.com:443","task_id":"018f3a5c7b2e7c419d3f2a6b8e0c1d4f","escape_type":"TcpConnect","msg":"connect failed: connection refused"}
 }
 
 // A failed resolution goes to the Resolve log, with g3's text of the error
@@ -233,5 +233,5 @@ func ExampleLogResolve() {
 	}
 	tasklog.LogResolve(logger, zap.InfoLevel, rec, "")
 	// Output:
-	// {"msg":"server error: server claims domain name not found","resolver_type":"hickory","resolver_name":"main","server":"127.0.0.53","query_type":"A","duration":"1.500ms","rr_source":"query","error_type":"ServerError","error_subtype":"NOTFOUND","domain":"nx.example"}
+	// {"resolver_name":"main","resolver_type":"hickory","domain":"nx.example","error_subtype":"NOTFOUND","error_type":"ServerError","rr_source":"query","duration":"1.500ms","query_type":"A","server":"127.0.0.53","msg":"server error: server claims domain name not found"}
 }

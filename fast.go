@@ -10,21 +10,25 @@ import (
 
 // The straight-line writer: the finished records of the two common task
 // types, TcpConnect and HttpForward, written with their keys as literals,
-// in exactly the generic walk's order and bytes. It bails out (returns
-// false, having written nothing that counts) as soon as a value needs a
-// judgement of the generic walk: an invalid enum, a missing or negative
-// value, a zoned address, an upstream that is not a plain domain:port,
-// a status out of range. A differential test holds it to the generic path
-// on random records, byte for byte.
+// in exactly the generic walk's bytes and, once encodeLine has put the
+// line together, its order: server_name and server_type (the logger keys,
+// which go first), then the record's other keys last to first, each group
+// one marked key run. It bails out (returns false, having written nothing
+// that counts) as soon as a value needs a judgement of the generic walk:
+// an invalid enum, a missing or negative value, a zoned address, an
+// upstream that is not a plain domain:port, a status out of range; and
+// inside an object or a namespace, where the keys keep the generic walk's
+// order. A differential test holds it to the generic path on random
+// records, byte for byte.
 
 // fastDisabled turns the fast path off, for the differential test.
 var fastDisabled bool
 
-// fastFinished writes rec's keys into bs (after a separator as keyed
-// does), or returns bs unchanged and false.
-func fastFinished(bs []byte, r *TaskLog) ([]byte, bool) {
-	if fastDisabled || (r.Event != 0 && r.Event != EventFinished) {
-		return bs, false
+// fastFinished writes rec's keys into e's line (after a separator as
+// keyed does), or returns false having written nothing.
+func fastFinished(e *jsonEncoder, r *TaskLog) bool {
+	if fastDisabled || (r.Event != 0 && r.Event != EventFinished) || e.nest|e.openNamespaces != 0 {
+		return false
 	}
 	var tcp *TCPConnect
 	var http *HTTPForward
@@ -33,24 +37,24 @@ func fastFinished(bs []byte, r *TaskLog) ([]byte, bool) {
 		tcp = d
 	case *HTTPForward:
 		if d == nil {
-			return bs, false
+			return false
 		}
 		http, tcp = d, &d.TCPConnect
 	default:
-		return bs, false
+		return false
 	}
 	if tcp == nil || !r.ServerType.IsValid() || r.ServerName == "" || r.TaskID == uuid.Nil ||
 		!r.Stage.IsValid() || r.StartAt.IsZero() || !r.Reason.IsValid() || r.TotalTime <= 0 ||
 		r.WaitTime < 0 || r.ReadyTime < 0 || !plainAddrPort(tcp.ServerAddr) || !plainAddrPort(tcp.ClientAddr) ||
 		tcp.ConnectTries < 0 || tcp.ConnectSpend < 0 || tcp.NextBindIP.Zone() != "" ||
 		tcp.NextBoundAddr.Addr().Zone() != "" || tcp.NextPeerAddr.Addr().Zone() != "" {
-		return bs, false
+		return false
 	}
 	if http != nil && (http.Method == "" || http.URI == "" || http.PipelineWait < 0 || !fastStatus(http.RspStatus) ||
 		!fastStatus(http.OriginStatus) || http.ReqSendHdr < 0 || http.ReqSendAll < 0 || http.RspRecvHdr < 0 || http.RspRecvAll < 0) {
-		return bs, false
+		return false
 	}
-	orig := bs
+	bs := e.bs
 	if n := len(bs); n > 0 {
 		switch bs[n-1] {
 		case '{', '[', ':', ',', ' ':
@@ -58,92 +62,95 @@ func fastFinished(bs []byte, r *TaskLog) ([]byte, bool) {
 			bs = append(bs, ',')
 		}
 	}
-	bs = append(bs, `"server_type":"`...)
-	bs = append(bs, r.ServerType.String()...)
-	bs = append(bs, `","server_name":`...)
+	logger := len(bs)
+	bs = append(bs, `"server_name":`...)
 	bs = appendQuoted(bs, r.ServerName)
+	bs = append(bs, `,"server_type":"`...)
+	bs = append(bs, r.ServerType.String()...)
+	bs = append(bs, '"')
+	body := len(bs) + 1 // after the comma each key below starts with
 	if http != nil {
-		bs = append(bs, `,"task_type":"HttpForward","task_id":"`...)
-	} else {
-		bs = append(bs, `,"task_type":"TcpConnect","task_id":"`...)
+		bs = fastDur(bs, `,"dur_rsp_recv_all":"`, http.RspRecvAll)
+		bs = fastDur(bs, `,"dur_rsp_recv_hdr":"`, http.RspRecvHdr)
+		bs = fastDur(bs, `,"dur_req_send_all":"`, http.ReqSendAll)
+		bs = fastDur(bs, `,"dur_req_send_hdr":"`, http.ReqSendHdr)
+		bs = append(bs, `,"origin_status":`...)
+		bs = strconv.AppendInt(bs, int64(http.OriginStatus), 10)
+		bs = append(bs, `,"rsp_status":`...)
+		bs = strconv.AppendInt(bs, int64(http.RspStatus), 10)
+		if http.UserAgent != "" {
+			bs = append(bs, `,"user_agent":`...)
+			bs = appendQuoted(bs, http.UserAgent)
+		}
+		bs = append(bs, `,"uri":"`...)
+		start := len(bs)
+		bs = escapeURIInPlace(AppendSanitizedURI(bs, http.URI, http.URIMaxChars), start)
+		bs = append(bs, `","method":`...)
+		bs = appendQuoted(bs, http.Method)
+		if http.ReuseConnection {
+			bs = append(bs, `,"reuse_connection":true`...)
+		} else {
+			bs = append(bs, `,"reuse_connection":false`...)
+		}
+		bs = fastDur(bs, `,"pipeline_wait":"`, http.PipelineWait)
 	}
-	bs = AppendTaskID(bs, r.TaskID)
-	bs = append(bs, `","task_event":"Finished","stage":"`...)
-	bs = append(bs, r.Stage.String()...)
-	bs = append(bs, `","start_at":"`...)
-	bs = AppendTimestamp(bs, r.StartAt)
-	bs = append(bs, '"')
-	if r.User != "" {
-		bs = append(bs, `,"user":`...)
-		bs = appendQuoted(bs, r.User)
-	}
-	bs = append(bs, `,"escaper":`...)
-	bs = appendQuoted(bs, r.Escaper)
-	bs = append(bs, `,"reason":"`...)
-	bs = append(bs, r.Reason.String()...)
-	bs = append(bs, '"')
-	bs = fastDur(bs, `,"wait_time":"`, r.WaitTime)
-	bs = fastDur(bs, `,"ready_time":"`, r.ReadyTime)
-	bs = fastDur(bs, `,"total_time":"`, r.TotalTime)
-	bs = append(bs, `,"server_addr":"`...)
-	bs = tcp.ServerAddr.AppendTo(bs)
-	bs = append(bs, `","client_addr":"`...)
-	bs = tcp.ClientAddr.AppendTo(bs)
-	bs = append(bs, '"')
-	var ok bool
-	if bs, ok = fastUpstream(bs, tcp.Upstream); !ok {
-		return orig, false
-	}
-	if tcp.NextBindIP.IsValid() {
-		bs = append(bs, `,"next_bind_ip":"`...)
-		bs = tcp.NextBindIP.AppendTo(bs)
-		bs = append(bs, '"')
-	}
-	bs = fastAddrPort(bs, `,"next_bound_addr":"`, tcp.NextBoundAddr)
-	bs = fastAddrPort(bs, `,"next_peer_addr":"`, tcp.NextPeerAddr)
+	bs = append(bs, `,"r_wr_bytes":`...)
+	bs = strconv.AppendUint(bs, tcp.RemoteWriteBytes, 10)
+	bs = append(bs, `,"r_rd_bytes":`...)
+	bs = strconv.AppendUint(bs, tcp.RemoteReadBytes, 10)
+	bs = append(bs, `,"c_wr_bytes":`...)
+	bs = strconv.AppendUint(bs, tcp.ClientWriteBytes, 10)
+	bs = append(bs, `,"c_rd_bytes":`...)
+	bs = strconv.AppendUint(bs, tcp.ClientReadBytes, 10)
+	bs = fastDur(bs, `,"tcp_connect_spend":"`, tcp.ConnectSpend)
+	bs = append(bs, `,"tcp_connect_tries":`...)
+	bs = strconv.AppendInt(bs, int64(tcp.ConnectTries), 10)
 	if !tcp.NextExpire.IsZero() {
 		bs = append(bs, `,"next_expire":"`...)
 		bs = AppendTimestamp(bs, tcp.NextExpire)
 		bs = append(bs, '"')
 	}
-	bs = append(bs, `,"tcp_connect_tries":`...)
-	bs = strconv.AppendInt(bs, int64(tcp.ConnectTries), 10)
-	bs = fastDur(bs, `,"tcp_connect_spend":"`, tcp.ConnectSpend)
-	bs = append(bs, `,"c_rd_bytes":`...)
-	bs = strconv.AppendUint(bs, tcp.ClientReadBytes, 10)
-	bs = append(bs, `,"c_wr_bytes":`...)
-	bs = strconv.AppendUint(bs, tcp.ClientWriteBytes, 10)
-	bs = append(bs, `,"r_rd_bytes":`...)
-	bs = strconv.AppendUint(bs, tcp.RemoteReadBytes, 10)
-	bs = append(bs, `,"r_wr_bytes":`...)
-	bs = strconv.AppendUint(bs, tcp.RemoteWriteBytes, 10)
-	if http == nil {
-		return bs, true
+	bs = fastAddrPort(bs, `,"next_peer_addr":"`, tcp.NextPeerAddr)
+	bs = fastAddrPort(bs, `,"next_bound_addr":"`, tcp.NextBoundAddr)
+	if tcp.NextBindIP.IsValid() {
+		bs = append(bs, `,"next_bind_ip":"`...)
+		bs = tcp.NextBindIP.AppendTo(bs)
+		bs = append(bs, '"')
 	}
-	bs = fastDur(bs, `,"pipeline_wait":"`, http.PipelineWait)
-	if http.ReuseConnection {
-		bs = append(bs, `,"reuse_connection":true,"method":`...)
-	} else {
-		bs = append(bs, `,"reuse_connection":false,"method":`...)
+	var ok bool
+	if bs, ok = fastUpstream(bs, tcp.Upstream); !ok {
+		return false // e.bs is as it was: bs only grew past its length
 	}
-	bs = appendQuoted(bs, http.Method)
-	bs = append(bs, `,"uri":"`...)
-	start := len(bs)
-	bs = escapeURIInPlace(AppendSanitizedURI(bs, http.URI, http.URIMaxChars), start)
+	bs = append(bs, `,"client_addr":"`...)
+	bs = tcp.ClientAddr.AppendTo(bs)
+	bs = append(bs, `","server_addr":"`...)
+	bs = tcp.ServerAddr.AppendTo(bs)
 	bs = append(bs, '"')
-	if http.UserAgent != "" {
-		bs = append(bs, `,"user_agent":`...)
-		bs = appendQuoted(bs, http.UserAgent)
+	bs = fastDur(bs, `,"total_time":"`, r.TotalTime)
+	bs = fastDur(bs, `,"ready_time":"`, r.ReadyTime)
+	bs = fastDur(bs, `,"wait_time":"`, r.WaitTime)
+	bs = append(bs, `,"reason":"`...)
+	bs = append(bs, r.Reason.String()...)
+	bs = append(bs, `","escaper":`...)
+	bs = appendQuoted(bs, r.Escaper)
+	if r.User != "" {
+		bs = append(bs, `,"user":`...)
+		bs = appendQuoted(bs, r.User)
 	}
-	bs = append(bs, `,"rsp_status":`...)
-	bs = strconv.AppendInt(bs, int64(http.RspStatus), 10)
-	bs = append(bs, `,"origin_status":`...)
-	bs = strconv.AppendInt(bs, int64(http.OriginStatus), 10)
-	bs = fastDur(bs, `,"dur_req_send_hdr":"`, http.ReqSendHdr)
-	bs = fastDur(bs, `,"dur_req_send_all":"`, http.ReqSendAll)
-	bs = fastDur(bs, `,"dur_rsp_recv_hdr":"`, http.RspRecvHdr)
-	bs = fastDur(bs, `,"dur_rsp_recv_all":"`, http.RspRecvAll)
-	return bs, true
+	bs = append(bs, `,"start_at":"`...)
+	bs = AppendTimestamp(bs, r.StartAt)
+	bs = append(bs, `","stage":"`...)
+	bs = append(bs, r.Stage.String()...)
+	bs = append(bs, `","task_event":"Finished","task_id":"`...)
+	bs = AppendTaskID(bs, r.TaskID)
+	if http != nil {
+		bs = append(bs, `","task_type":"HttpForward"`...)
+	} else {
+		bs = append(bs, `","task_type":"TcpConnect"`...)
+	}
+	e.bs = bs
+	e.marks = append(e.marks, logger<<1|1, body<<1)
+	return true
 }
 
 func appendQuoted(bs []byte, s string) []byte {

@@ -64,7 +64,9 @@ func randomRecord(rng *rand.Rand) *TaskLog {
 func lineThrough(rec *TaskLog) string {
 	var buf lockedBuffer
 	l := zap.New(NewCore(EncoderConfig(), zapcore.AddSync(&buf), zap.InfoLevel), zap.WithClock(fixedClock{}))
-	Log(l, zap.InfoLevel, "m", rec)
+	Log(l.With(LoggerFields("g3proxy")...), zap.InfoLevel, "m", rec)
+	l.Info("m", zap.String("a", "b"), Field(rec), zap.String("c", "d"))
+	l.Info("m", Object("task", rec), zap.Namespace("ns"), Field(rec))
 	return buf.String()
 }
 
@@ -77,7 +79,7 @@ func TestFastPathMatchesGenericWalk(t *testing.T) {
 		rec := randomRecord(rng)
 		fastDisabled = false
 		got := lineThrough(rec)
-		if _, ok := fastFinished(nil, rec); ok {
+		if fastFinished(&jsonEncoder{}, rec) {
 			fast++
 		}
 		fastDisabled = true
@@ -92,7 +94,7 @@ func TestFastPathMatchesGenericWalk(t *testing.T) {
 	}
 	t.Logf("%d of 30000 records took the fast path", fast)
 	for _, rec := range []*TaskLog{tcpConnectRecord(), httpForwardRecord(), minimalRecord()} {
-		if _, ok := fastFinished(nil, rec); !ok {
+		if !fastFinished(&jsonEncoder{}, rec) {
 			t.Errorf("a fixture of the golden lines does not take the fast path")
 		}
 	}

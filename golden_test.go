@@ -465,13 +465,21 @@ func TestNoneKeysCompleteG3KeySet(t *testing.T) {
 	}
 }
 
+// AppendJSONString escapes as zap does, but for \b and \f, which it writes
+// as serde_json does (g3's JSON); encoding/json reads the same string back.
 func TestAppendJSONStringMatchesZap(t *testing.T) {
-	for _, s := range []string{"", "plain", "q\"b\\", "\n\r\t\x01\x7f", "é日本", "bad\xffbyte", "\u2028"} {
+	for _, s := range []string{"", "plain", "q\"b\\", "\n\r\t\x01\x7f", "\b\f\x08x\x0c", "é日本", "bad\xffbyte", "\u2028"} {
 		enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{})
 		buf, _ := enc.EncodeEntry(zapcore.Entry{}, []zapcore.Field{zap.String("k", s)})
 		want := strings.TrimSuffix(strings.TrimPrefix(buf.String(), `{"k":`), "}\n")
-		if got := string(AppendJSONString(nil, s)); got != want {
+		want = strings.NewReplacer(`\u0008`, `\b`, `\u000c`, `\f`).Replace(want)
+		got := AppendJSONString(nil, s)
+		if string(got) != want {
 			t.Errorf("AppendJSONString(%q) = %s, want %s", s, got, want)
+		}
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil || back != strings.ToValidUTF8(s, "\ufffd") {
+			t.Errorf("AppendJSONString(%q) reads back as %q, %v", s, back, err)
 		}
 	}
 }

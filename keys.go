@@ -38,6 +38,10 @@ type keyWriter interface {
 	none(key string)
 	// inline writes the keys of a Detail this package does not know.
 	inline(m zapcore.ObjectMarshaler) error
+	// logger says that the keys written from now until logger(false) are
+	// ones g3 keeps in its logger (the server's, escaper's or resolver's
+	// type and name), which NewEncoder writes before the others.
+	logger(on bool)
 }
 
 // keySet says which groups of keys a record carries; the event decides, as

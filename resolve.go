@@ -62,8 +62,10 @@ func subtypeOf(s ResolveErrorSubtype) ResolveErrorType {
 
 // encode writes every key of r, in g3's source order.
 func (r *ResolveLog) encode(e *recEnc) {
+	e.w.logger(true)
 	e.reqStr("resolver_type", r.ResolverType)
 	e.reqStr("resolver_name", r.ResolverName)
+	e.w.logger(false)
 	switch {
 	case r.BindIP.IsValid() && r.BindInterface != "":
 		e.fail("bind_addr", "both an IP "+r.BindIP.String()+" and an interface "+r.BindInterface)

@@ -33,6 +33,7 @@ func (k *keyRecorder) u16(key string, _ uint16)              { k.add(key) }
 func (k *keyRecorder) bool(key string, _ bool)               { k.add(key) }
 func (k *keyRecorder) uri(key, _ string, _ int)              { k.add(key) }
 func (k *keyRecorder) none(string)                           {}
+func (k *keyRecorder) logger(bool)                           {}
 func (k *keyRecorder) inline(zapcore.ObjectMarshaler) error  { return nil }
 
 // codeKeys returns the keys the code writes for a record of typ with every

@@ -53,6 +53,7 @@ func (k *kindRecorder) u16(key string, _ uint16)              { k.add(key, "U16"
 func (k *kindRecorder) bool(key string, _ bool)               { k.add(key, "Bool") }
 func (k *kindRecorder) uri(key, _ string, _ int)              { k.add(key, "URI") }
 func (k *kindRecorder) none(key string)                       { k.add(key, "none") }
+func (k *kindRecorder) logger(bool)                           {}
 func (k *kindRecorder) inline(zapcore.ObjectMarshaler) error  { return nil }
 
 // kindOverrides are the keys whose value form depends on the value, so

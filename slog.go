@@ -82,6 +82,9 @@ func (w *slogWriter) uri(key, raw string, maxChars int) {
 
 func (w *slogWriter) none(string) {}
 
+// logger: a slog handler writes the attributes in its own order.
+func (w *slogWriter) logger(bool) {}
+
 // inline converts what an unknown Detail writes to a zap map encoder into
 // attributes, in key order.
 func (w *slogWriter) inline(m zapcore.ObjectMarshaler) error {

@@ -368,7 +368,7 @@ func TestFinishAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	for _, enc := range testEncoders() {
+	for _, enc := range costEncoders() {
 		logger := zap.New(zapcore.NewCore(enc.new(), zapcore.AddSync(discard{}), zap.InfoLevel))
 		finishAllocs(t, enc.name, NewServer(ServerTypeHTTPProxy, "http", logger))
 	}

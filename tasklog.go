@@ -62,12 +62,14 @@ var _ zapcore.ObjectMarshaler = (*TaskLog)(nil)
 // encode writes every key of r that its event carries.
 func (r *TaskLog) encode(e *recEnc) {
 	e.keys = keysFor(r.Event)
+	e.w.logger(true)
 	if r.ServerType.IsValid() {
 		e.w.word("server_type", r.ServerType.String())
 	} else {
 		e.enumProblem("server_type", r.ServerType == 0, r.ServerType.String())
 	}
 	e.reqStr("server_name", r.ServerName)
+	e.w.logger(false)
 	var taskType TaskType
 	if r.Detail != nil {
 		if taskType = r.Detail.TaskType(); taskType.IsValid() {
@@ -164,8 +166,7 @@ func (r *TaskLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if je, ok := enc.(*jsonEncoder); ok {
 		// NewEncoder's encoder: write straight into its line, in one
 		// straight line for the common finished records.
-		if bs, ok := fastFinished(je.bs, r); ok {
-			je.bs = bs
+		if fastFinished(je, r) {
 			return nil
 		}
 		e.w = (*jsonKeyWriter)(je)

@@ -65,10 +65,11 @@ func appendHostPort(b []byte, host string, port uint16) []byte {
 }
 
 // AppendJSONString appends s to b as a JSON string, quotes included,
-// escaped byte for byte as zap's JSON encoder and [NewEncoder] escape it:
-// '"' and '\\' with a backslash, \n \r \t as such, other control bytes as
-// \u00XX, bytes that are not valid UTF-8 as \ufffd. It allocates only when
-// b must grow. Log drivers that build a line around an encoded record (the
+// escaped byte for byte as [NewEncoder] and g3's serde_json escape it:
+// '"' and '\\' with a backslash, \b \f \n \r \t as such, other control
+// bytes as \u00XX, bytes that are not valid UTF-8 as \ufffd (zap's JSON
+// encoder differs only in writing \u0008 and \u000c for \b and \f). It
+// allocates only when b must grow. Log drivers that build a line around an encoded record (the
 // syslog CEE body ends with "msg") use it.
 func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')

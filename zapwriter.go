@@ -74,6 +74,10 @@ func (w *zapWriter) uri(key, raw string, maxChars int) {
 	w.buf = AppendSanitizedURI(w.buf[:0], raw, maxChars)
 	w.enc.AddByteString(key, w.buf)
 }
+
+// logger: another encoder writes the keys where they come.
+func (w *zapWriter) logger(bool) {}
+
 func (w *zapWriter) none(key string) {
 	if n, ok := w.enc.(NoneAdder); ok {
 		n.AddNone(key)
@@ -107,6 +111,7 @@ func (nopWriter) u16(string, uint16)              {}
 func (nopWriter) bool(string, bool)               {}
 func (nopWriter) uri(string, string, int)         {}
 func (nopWriter) none(string)                     {}
+func (nopWriter) logger(bool)                     {}
 func (nopWriter) inline(m zapcore.ObjectMarshaler) error {
 	return m.MarshalLogObject(zapcore.NewMapObjectEncoder())
 }

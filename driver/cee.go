@@ -20,8 +20,8 @@ type CEEConfig struct {
 // out, then report_ts when asked, then msg, escaped as serde_json
 // escapes. It delivers through the queue, as the other drivers; for a
 // core that writes on the logging goroutine, as tasklog.NewCore does, see
-// [NewCEECore]. tasklog.NewCore writes the same keys and values in
-// tasklog's order instead.
+// [NewCEECore]. tasklog.NewCore with tasklog.EncoderConfig writes the
+// same lines for task, escape and resolve records.
 func NewCEE(w io.Writer, cfg CEEConfig, opts Options) *Core {
 	if w == nil {
 		w = osStdout

@@ -157,7 +157,7 @@ func TestWithAddsContext(t *testing.T) {
 	core := NewJSON(&buf, Options{})
 	zap.New(core, zap.WithClock(fixedClock{})).With(zap.String("daemon_name", "d")).Info("m", zap.Int("n", 1))
 	core.Close()
-	if got := buf.String(); got != `{"report_ts":1795516204,"msg":"m","daemon_name":"d","n":1}`+"\n" {
+	if got := buf.String(); got != `{"daemon_name":"d","n":1,"report_ts":1795516204,"msg":"m"}`+"\n" {
 		t.Errorf("line %s", got)
 	}
 }

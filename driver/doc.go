@@ -14,9 +14,8 @@
 //     (lib/g3-fluentd);
 //   - [NewJournal]: systemd-journald's native protocol (lib/g3-journal);
 //   - [NewStdout]: g3's stdout text format (lib/g3-stdlog);
-//   - [NewJSON]: tasklog's JSON lines (the keys of g3's CEE body, in
-//     tasklog's order with msg first; the syslog driver's CEE body has
-//     g3's order);
+//   - [NewJSON]: tasklog.NewEncoder's JSON lines with report_ts, which
+//     are g3's CEE body for task, escape and resolve records;
 //   - [NewCEE]: g3's CEE body as JSON lines, byte for byte what the syslog
 //     driver sends after "@cee:"; [NewCEECore] writes the same lines on
 //     the logging goroutine, with no queue, as tasklog.NewCore does;

@@ -332,7 +332,8 @@ func firstDiff(a, b []byte) int {
 
 // NewCEECore and NewCEE write, as a line, exactly the body g3's syslog
 // driver sends after its CEE flag, for every record of the golden set:
-// the CEE configurations' bytes with their syslog header cut off.
+// the CEE configurations' bytes with their syslog header cut off. So do
+// tasklog.NewCore and tasklog.NewEncoder, with tasklog.EncoderConfig.
 func TestCEELinesAreG3Bodies(t *testing.T) {
 	recs := map[string]g3Record{}
 	for _, r := range g3Records() {
@@ -377,7 +378,20 @@ func TestCEELinesAreG3Bodies(t *testing.T) {
 		if err := core.Close(); err != nil {
 			t.Fatal(err)
 		}
-		for name, got := range map[string]string{"NewCEECore": sync.String(), "NewCEE": async.String()} {
+		// tasklog's own encoder, through its core and through zap's, writes
+		// the same line: with report_ts as its time key when g3 appends it.
+		cfg := tasklog.EncoderConfig()
+		if !c.cfg.AppendReportTS {
+			cfg.TimeKey = ""
+		}
+		var direct, viaZap bytes.Buffer
+		zap.New(tasklog.NewCore(cfg, zapcore.AddSync(&direct), zapcore.InfoLevel), zap.WithClock(g3bytesClock{})).
+			With(r.ctx...).Info(r.msg, r.field)
+		zap.New(zapcore.NewCore(tasklog.NewEncoder(cfg), zapcore.AddSync(&viaZap), zapcore.InfoLevel), zap.WithClock(g3bytesClock{})).
+			With(r.ctx...).Info(r.msg, r.field)
+
+		for name, got := range map[string]string{"NewCEECore": sync.String(), "NewCEE": async.String(),
+			"tasklog.NewCore": direct.String(), "tasklog.NewEncoder": viaZap.String()} {
 			if got != want {
 				t.Errorf("%s/%s: %s differs from g3's body at byte %d:\n got %q\nwant %q", parts[0], parts[1], name, firstDiff([]byte(got), []byte(want)), got, want)
 			}

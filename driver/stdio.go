@@ -91,10 +91,10 @@ func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 }
 
 // NewJSON returns a Core that writes tasklog's JSON lines to w (a nil w is
-// os.Stdout), as tasklog.NewEncoder writes them: the keys and values of
-// g3's CEE payload in tasklog's order, with report_ts and the message
-// first, one per line, through the same queue as the other drivers. (The
-// syslog driver's CEE body is g3's, in g3's order.)
+// os.Stdout), as tasklog.NewEncoder writes them with
+// tasklog.EncoderConfig: for task, escape and resolve records, g3's CEE
+// body with report_ts, byte for byte (as NewCEE with AppendReportTS), one
+// per line, through the same queue as the other drivers.
 func NewJSON(w io.Writer, opts Options) *Core {
 	if w == nil {
 		w = osStdout
