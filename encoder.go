@@ -52,7 +52,13 @@ import (
 // [Field] or [Object]) writes its keys and already formatted values straight
 // into the line. Use it for every entry of a proxy's logger, not only task
 // records. Like zap's encoders, the returned Encoder is not safe for
-// concurrent use on its own; a zapcore.Core serializes its use.
+// concurrent use on its own; a zapcore.Core serializes its use. It also
+// has the method
+//
+//	AppendEntry(dst []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error)
+//
+// which appends EncodeEntry's line to dst, with no zap buffer between, for
+// a core that keeps its own bytes (find it with an interface assertion).
 func NewEncoder(cfg zapcore.EncoderConfig) zapcore.Encoder {
 	if cfg.SkipLineEnding {
 		cfg.LineEnding = ""
@@ -500,19 +506,33 @@ func (e *jsonEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*b
 	return line, nil
 }
 
+// AppendEntry appends the line EncodeEntry would return to dst, without
+// the zap buffer in between: for a core that keeps its own bytes (the log
+// drivers of package driver find it with an interface assertion). It
+// never fails; the error is there for that interface's sake.
+func (e *jsonEncoder) AppendEntry(dst []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	f, callEnd := e.encodeFields(fields)
+	call := f.bs[:callEnd]
+	f.bs = dst
+	e.assemble(f, call, ent)
+	dst = f.bs
+	f.bs = call[:0]
+	putEncoder(f)
+	return dst, nil
+}
+
 // encodeLine encodes the entry into a pooled encoder's bytes, from start
 // on; the caller puts the encoder back once it has used them.
-//
-// The fields are encoded first, at the front of the bytes, noting where
-// each top-level key starts; the line is then put together after them in
-// g3's order: the fields' logger keys, last to first; the context's keys,
-// last to first; the fields' other keys, last to first; then the entry's
-// own keys (level, time, name, caller, function, message, stack trace).
-// A namespace is one key that holds everything after it: a namespace the
-// fields open holds the fields after it, one the context left open comes
-// after the context's other keys and holds the fields.
 func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) (*jsonEncoder, int) {
-	f := getEncoder()
+	f, callEnd := e.encodeFields(fields)
+	e.assemble(f, f.bs[:callEnd], ent)
+	return f, callEnd
+}
+
+// encodeFields encodes the fields at the front of a pooled encoder's
+// bytes, up to callEnd, noting where each top-level key starts (marks).
+func (e *jsonEncoder) encodeFields(fields []zapcore.Field) (f *jsonEncoder, callEnd int) {
+	f = getEncoder()
 	f.cfg = e.cfg
 	f.openNamespaces = e.openNamespaces
 	f.bs = f.bs[:0]
@@ -520,12 +540,21 @@ func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) (*js
 		fields[i].AddTo(f)
 	}
 	f.closeNamespaces()
-	callEnd := len(f.bs)
-	call := f.marks
+	return f, len(f.bs)
+}
 
-	start := len(f.bs)
+// assemble appends the line to f.bs, from the encoded fields (call, with
+// f.marks) and e's context, in g3's order: the fields' logger keys, last
+// to first; the context's keys, last to first; the fields' other keys,
+// last to first; then the entry's own keys (level, time, name, caller,
+// function, message, stack trace). A namespace is one key that holds
+// everything after it: a namespace the fields open holds the fields after
+// it, one the context left open comes after the context's other keys and
+// holds the fields.
+func (e *jsonEncoder) assemble(f *jsonEncoder, call []byte, ent zapcore.Entry) {
+	marks := f.marks
 	f.bs = append(f.bs, '{')
-	f.bs = appendSegments(f.bs, f.bs[:callEnd], call, 1, 1)
+	f.bs = appendSegments(f.bs, call, marks, 1, 1)
 	ctxEnd, nsStart := len(e.bs), -1
 	ctxMarks := e.marks
 	if e.openNamespaces > 0 && len(ctxMarks) > 0 {
@@ -534,20 +563,19 @@ func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) (*js
 	}
 	f.bs = appendSegments(f.bs, e.bs[:ctxEnd], ctxMarks, 0, 0)
 	if nsStart < 0 {
-		f.bs = appendSegments(f.bs, f.bs[:callEnd], call, 1, 0)
+		f.bs = appendSegments(f.bs, call, marks, 1, 0)
 	} else {
 		// The fields go inside the context's open namespace.
 		f.sep()
 		f.bs = append(f.bs, e.bs[nsStart:]...)
-		if callEnd > 0 && f.bs[0] != '}' {
+		if len(call) > 0 && call[0] != '}' {
 			f.sep()
 		}
-		f.bs = append(f.bs, f.bs[:callEnd]...)
+		f.bs = append(f.bs, call...)
 	}
 	f.entryKeys(ent)
 	f.bs = append(f.bs, '}')
 	f.bs = append(f.bs, e.cfg.LineEnding...)
-	return f, start
 }
 
 // appendSegments appends the top-level keys of the encoded region src,

@@ -226,6 +226,13 @@ func encodeBoth(in *fuzzInput) (want, got []byte, err error) {
 			return nil, err
 		}
 		defer buf.Free()
+		if je, ok := enc.(*jsonEncoder); ok {
+			// AppendEntry appends the same line after what dst holds.
+			line, err := je.AppendEntry([]byte("prefix"), ent, fields)
+			if err != nil || string(line) != "prefix"+buf.String() {
+				return nil, fmt.Errorf("AppendEntry wrote %q, %v; EncodeEntry %q", line, err, buf.String())
+			}
+		}
 		return append([]byte(nil), buf.Bytes()...), nil
 	}
 	if want, err = out(newG3OrderEncoder(cfg)); err != nil {

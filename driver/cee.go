@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
 )
 
 // CEEConfig configures the JSON lines of [NewCEE] and [NewCEECore].
@@ -26,22 +28,24 @@ func NewCEE(w io.Writer, cfg CEEConfig, opts Options) *Core {
 	if w == nil {
 		w = osStdout
 	}
-	return newCore("cee", &ceeFormatter{reportTS: cfg.AppendReportTS}, opts, newWriterSinks(w))
+	return newCore("cee", newCEEFormatter(cfg.AppendReportTS, true), opts, newWriterSinks(w))
 }
 
-type ceeFormatter struct {
-	reportTS bool
-	kv       kvFormatter
+// ceeFormatter writes NewEncoder's lines, which are g3's CEE bodies: with
+// report_ts as the time key when g3 appends it.
+type ceeFormatter struct{ jsonFormatter }
+
+func newCEEFormatter(reportTS, newline bool) *ceeFormatter {
+	cfg := tasklog.EncoderConfig()
+	if !reportTS {
+		cfg.TimeKey = ""
+	}
+	cfg.SkipLineEnding = !newline
+	return &ceeFormatter{*newJSONFormatter(cfg)}
 }
 
 func (f *ceeFormatter) with(fields []zapcore.Field) formatter {
-	return &ceeFormatter{reportTS: f.reportTS, kv: f.kv.withCtx(fields)}
-}
-
-func (f *ceeFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.kv.collectG3(fields)
-	defer putKV(e)
-	return append(appendCEE(b, e, ent, f.reportTS), '\n'), nil
+	return &ceeFormatter{*f.jsonFormatter.with(fields).(*jsonFormatter)}
 }
 
 // NewCEECore returns a zapcore.Core that writes NewCEE's lines to w on the
@@ -49,7 +53,7 @@ func (f *ceeFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Fiel
 // slows the logger, and a write error is Write's error. It syncs w after
 // an entry above ErrorLevel, as zapcore.NewCore does.
 func NewCEECore(w zapcore.WriteSyncer, cfg CEEConfig, level zapcore.LevelEnabler) zapcore.Core {
-	return &ceeCore{LevelEnabler: level, f: &ceeFormatter{reportTS: cfg.AppendReportTS}, w: w}
+	return &ceeCore{LevelEnabler: level, f: newCEEFormatter(cfg.AppendReportTS, true), w: w}
 }
 
 type ceeCore struct {

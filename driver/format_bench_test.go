@@ -14,7 +14,7 @@ import (
 // same record (json).
 func BenchmarkFormat(b *testing.B) {
 	formats := g3Formats(&testing.T{})
-	formats["json"] = &jsonFormatter{enc: tasklog.NewEncoder(tasklog.EncoderConfig())}
+	formats["json"] = newJSONFormatter(tasklog.EncoderConfig())
 	formats["stdout"] = &stdoutFormatter{}
 	var recs []g3Record
 	for _, r := range g3Records() {

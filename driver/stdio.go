@@ -99,28 +99,32 @@ func NewJSON(w io.Writer, opts Options) *Core {
 	if w == nil {
 		w = osStdout
 	}
-	f := &jsonFormatter{enc: tasklog.NewEncoder(tasklog.EncoderConfig())}
-	return newCore("json", f, opts, newWriterSinks(w))
+	return newCore("json", newJSONFormatter(tasklog.EncoderConfig()), opts, newWriterSinks(w))
 }
 
-type jsonFormatter struct{ enc zapcore.Encoder }
+type jsonFormatter struct{ enc entryAppender }
+
+// entryAppender is the encoder of tasklog.NewEncoder: AppendEntry writes
+// the line into the record's own bytes, with no zap buffer between.
+type entryAppender interface {
+	zapcore.Encoder
+	AppendEntry(dst []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error)
+}
+
+func newJSONFormatter(cfg zapcore.EncoderConfig) *jsonFormatter {
+	return &jsonFormatter{enc: tasklog.NewEncoder(cfg).(entryAppender)}
+}
 
 func (f *jsonFormatter) with(fields []zapcore.Field) formatter {
 	enc := f.enc.Clone()
 	for i := range fields {
 		fields[i].AddTo(enc)
 	}
-	return &jsonFormatter{enc: enc}
+	return &jsonFormatter{enc: enc.(entryAppender)}
 }
 
 func (f *jsonFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	line, err := f.enc.EncodeEntry(ent, fields)
-	if err != nil {
-		return b, err
-	}
-	b = append(b, line.Bytes()...)
-	line.Free()
-	return b, nil
+	return f.enc.AppendEntry(b, ent, fields)
 }
 
 // NewDiscard returns a Core that formats nothing and drops every record,

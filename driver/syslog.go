@@ -152,6 +152,9 @@ func newSyslogFormatter(cfg SyslogConfig) (*syslogFormatter, error) {
 		return nil, fmt.Errorf("tasklog/driver: syslog: facility %d out of range 0-23", fac)
 	}
 	f := &syslogFormatter{cfg: cfg, fac: fac, pid: os.Getpid()}
+	if cfg.CEE {
+		f.cee = newCEEFormatter(cfg.AppendReportTS, false)
+	}
 	if cfg.EmitHostname {
 		f.hostname, _ = os.Hostname()
 	}
@@ -164,11 +167,16 @@ type syslogFormatter struct {
 	pid      int
 	hostname string
 	kv       kvFormatter
+	cee      *ceeFormatter // the CEE body, when cfg.CEE
 }
 
 func (f *syslogFormatter) with(fields []zapcore.Field) formatter {
 	c := *f
-	c.kv = f.kv.withCtx(fields)
+	if f.cee != nil {
+		c.cee = f.cee.with(fields).(*ceeFormatter)
+	} else {
+		c.kv = f.kv.withCtx(fields)
+	}
 	return &c
 }
 
@@ -201,15 +209,15 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 		b = strconv.AppendInt(b, int64(f.pid), 10)
 		b = append(b, ']', ':', ' ')
 	}
-	e := f.kv.collectG3(fields)
-	defer putKV(e)
-	if f.cfg.CEE {
+	if f.cee != nil {
 		if f.cfg.RFC5424Strict {
 			b = append(b, '-', ' ')
 		}
 		b = append(b, f.cfg.CEEEventFlag...)
-		return appendCEE(b, e, ent, f.cfg.AppendReportTS), nil
+		return f.cee.format(b, ent, fields)
 	}
+	e := f.kv.collectG3(fields)
+	defer putKV(e)
 	if f.cfg.RFC5424 {
 		return f.appendSD(b, e, ent), nil
 	}
@@ -307,95 +315,6 @@ func appendOr(b []byte, s, dflt string) []byte {
 		return append(b, dflt...)
 	}
 	return append(b, s...)
-}
-
-// appendCEE appends g3's CEE body (lib/g3-syslog format/cee.rs): one
-// JSON object as serde_json writes it, the keys in g3's order with unset
-// ones left out, then report_ts when asked, then msg.
-func appendCEE(b []byte, e *kvEncoder, ent zapcore.Entry, reportTS bool) []byte {
-	b = append(b, '{')
-	n := 0
-	for i := range e.pairs {
-		p := &e.pairs[i]
-		if p.kind == kindNone {
-			continue
-		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		n++
-		b = appendSerdeString(b, p.key)
-		b = append(b, ':')
-		if p.kind == kindStr {
-			b = appendSerdeString(b, p.s)
-		} else {
-			b, _ = p.text(b)
-		}
-	}
-	if reportTS {
-		if n > 0 {
-			b = append(b, ',')
-		}
-		n++
-		b = append(b, `"report_ts":`...)
-		b = strconv.AppendInt(b, ent.Time.Unix(), 10)
-	}
-	if n > 0 {
-		b = append(b, ',')
-	}
-	b = append(b, `"msg":`...)
-	b = appendSerdeString(b, ent.Message)
-	return append(b, '}')
-}
-
-// appendSerdeString appends s as a JSON string the way serde_json writes
-// one: '"' and '\\' escaped, \b \f \n \r \t, other control characters
-// as \u00xx, everything else (DEL and non-ASCII included) as it is; a byte
-// that is not valid UTF-8 (Rust strings have none) as U+FFFD.
-func appendSerdeString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && s[j] >= 0x20 && s[j] != '"' && s[j] != '\\' && s[j] < utf8.RuneSelf {
-			j++
-		}
-		b = append(b, s[i:j]...)
-		if i = j; i == len(s) {
-			break
-		}
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = utf8.AppendRune(b, utf8.RuneError)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\b':
-			b = append(b, '\\', 'b')
-		case c == '\f':
-			b = append(b, '\\', 'f')
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			b = append(b, c)
-		}
-		i++
-	}
-	return append(b, '"')
 }
 
 // datagramSink sends each record as one datagram to a syslog daemon.
