@@ -104,9 +104,17 @@ func (s Stats) Dropped() uint64 {
 	return s.DropQueueFull + s.DropFormatFailed + s.DropPeerUnreachable + s.DropTooLarge + s.DropClosed
 }
 
+// stats keeps the counters Write updates apart from those the writers
+// update, on cache lines of their own: one record's outcome then does not
+// take the next Write's counters away from the logging goroutine's core.
 type stats struct {
-	total, passed, bytes, queueFull, formatFailed, peerUnreachable, tooLarge, closed atomic.Uint64
+	total, queueFull, formatFailed, closed   atomic.Uint64
+	_                                        cacheLinePad
+	passed, bytes, peerUnreachable, tooLarge atomic.Uint64
 }
+
+// cacheLinePad separates fields that different goroutines write.
+type cacheLinePad [64]byte
 
 // snapshot reads the outcomes before the total, so that a snapshot taken
 // while records are logged never shows more outcomes than records.
@@ -183,41 +191,60 @@ type Core struct {
 var _ zapcore.Core = (*Core)(nil)
 
 type queue struct {
-	name  string
-	ch    chan *queued
-	st    stats
-	opts  Options
-	sinks []sink
-
-	mu     sync.RWMutex // guards closed against sends on a closed ch
-	closed bool
-
-	// The ledger: every record sent into ch is resolved exactly once, by
-	// its writer (q.pass, q.drop) or, when Close gives up, by Close
-	// counting all unresolved ones as DropClosed; abandoned then turns
-	// the writers' late outcomes into no-ops.
-	ledger    sync.Mutex
-	resolved  uint64 // guarded by ledger
-	abandoned atomic.Bool
-
-	enqueued  atomic.Uint64
-	processed atomic.Uint64
-	errs      atomic.Uint64
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
-
+	// Set by newCore, read-only after.
+	name   string
+	ch     chan *queued
+	opts   Options
+	sinks  []sink
+	wake   chan struct{}
+	wakeAt int
 	// free holds spent records for Write to reuse. A sync.Pool fits
 	// badly: its records are taken on one goroutine and returned on
 	// another while up to QueueSize of them wait, and in BenchmarkDrivers
 	// it missed for about a quarter of the records.
 	free chan *queued
+
+	_ cacheLinePad
+	// Written by Write (and Close).
+	mu       sync.RWMutex // guards closed against sends on a closed ch
+	closed   bool
+	enqueued atomic.Uint64
+
+	_  cacheLinePad
+	st stats
+
+	_ cacheLinePad
+	// The writers' idle protocol, which spares Write the cost of waking a
+	// parked goroutine for every record (a futex call on the logging
+	// goroutine's thread). A writer that finds the queue empty naps for
+	// nap and looks again, napping counting it, and blocks on ch only
+	// after napsBeforePark empty naps: while records keep coming, Write
+	// only queues them. Write wakes a napping writer early (through wake)
+	// only when the queue is wakeAt full, so that a nap never lets it
+	// overflow.
+	napping atomic.Int32
+
+	_ cacheLinePad
+	// Written by the writers. The ledger: every record sent into ch is
+	// resolved exactly once, by its writer (q.pass, q.drop) or, when
+	// Close gives up, by Close counting all unresolved ones as
+	// DropClosed; abandoned then turns the writers' late outcomes into
+	// no-ops.
+	ledger    sync.Mutex
+	resolved  uint64 // guarded by ledger
+	abandoned atomic.Bool
+	processed atomic.Uint64
+	errs      atomic.Uint64
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) *Core {
 	opts = opts.withDefaults()
 	q := &queue{name: name, ch: make(chan *queued, opts.QueueSize), opts: opts,
-		free: make(chan *queued, opts.QueueSize+opts.Writers+runtime.GOMAXPROCS(0))}
+		free: make(chan *queued, opts.QueueSize+opts.Writers+runtime.GOMAXPROCS(0)),
+		wake: make(chan struct{}, opts.Writers), wakeAt: max(opts.QueueSize/8, 1)}
 	for i := 0; i < opts.Writers; i++ {
 		s := newSink(q)
 		q.sinks = append(q.sinks, s)
@@ -227,14 +254,53 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 	return &Core{LevelEnabler: opts.Level, fmt: f, q: q}
 }
 
+// nap is how long an idle writer waits before it looks at the queue
+// again, and napsBeforePark how many empty looks make it block instead:
+// a record waits at most about a nap (longer only as the Go runtime's
+// timers are coarser) and an idle writer parks after about a millisecond.
+const (
+	nap            = 200 * time.Microsecond
+	napsBeforePark = 5
+)
+
 func (q *queue) run(s sink) {
 	defer q.wg.Done()
-	for r := range q.ch {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		r, ok := q.next(t)
+		if !ok {
+			return
+		}
 		if !q.abandoned.Load() {
 			s.deliver(r.buf)
 		}
 		q.put(r)
 		q.processed.Add(1)
+	}
+}
+
+// next returns the next queued record, or false once ch is closed and
+// drained, by the idle protocol above.
+func (q *queue) next(t *time.Timer) (*queued, bool) {
+	for naps := 0; ; naps++ {
+		select {
+		case r, ok := <-q.ch:
+			return r, ok
+		default:
+		}
+		if naps == napsBeforePark {
+			r, ok := <-q.ch // parked: the next Write's send wakes this writer
+			return r, ok
+		}
+		q.napping.Add(1)
+		t.Reset(nap)
+		select {
+		case <-t.C:
+		case <-q.wake:
+			t.Stop()
+		}
+		q.napping.Add(-1)
 	}
 }
 
@@ -360,6 +426,12 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	select {
 	case q.ch <- r:
 		q.enqueued.Add(1)
+		if len(q.ch) >= q.wakeAt && q.napping.Load() > 0 {
+			select {
+			case q.wake <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		q.st.queueFull.Add(1)
 		q.put(r)
@@ -417,6 +489,12 @@ func (c *Core) Close() error {
 		q.closed = true
 		close(q.ch)
 		q.mu.Unlock()
+		for range q.opts.Writers { // napping writers see the end now
+			select {
+			case q.wake <- struct{}{}:
+			default:
+			}
+		}
 		done := make(chan struct{})
 		go func() { q.wg.Wait(); close(done) }()
 		select {
