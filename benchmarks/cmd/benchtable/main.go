@@ -12,6 +12,10 @@
 //
 //	cd benchmarks && go run ./cmd/benchtable            # 60 rounds, about a minute
 //	cd benchmarks && go run ./cmd/benchtable -rounds 5  # a quick look
+//	cd benchmarks && go run ./cmd/benchtable -tables drivers,throughput
+//
+// -tables picks the tables (approaches, scaling, drivers, throughput,
+// parallel; all by default); the goals are those of the tables run.
 package main
 
 import (
@@ -29,8 +33,14 @@ import (
 func main() {
 	rounds := flag.Int("rounds", 60, "rounds of the interleaved measurement")
 	window := flag.Duration("window", 4*time.Millisecond, "CPU time of one approach in one round")
+	tables := flag.String("tables", strings.Join(allTables, ","), "the tables to measure, comma separated")
 	flag.Parse()
-	if err := run(os.Stdout, *rounds, *window); err != nil {
+	want, err := pickTables(*tables)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(2)
+	}
+	if err := run(os.Stdout, *rounds, *window, want); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
 	}
@@ -43,11 +53,35 @@ type goal struct {
 	met    bool
 }
 
-func run(w io.Writer, rounds int, window time.Duration) error {
+// allTables are the tables benchtable can measure, in the order it prints
+// them.
+var allTables = []string{"approaches", "scaling", "drivers", "throughput", "parallel"}
+
+// pickTables parses -tables.
+func pickTables(list string) (map[string]bool, error) {
+	want := map[string]bool{}
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		known := false
+		for _, a := range allTables {
+			known = known || a == t
+		}
+		if !known {
+			return nil, fmt.Errorf("-tables: unknown table %q (known: %s)", t, strings.Join(allTables, ", "))
+		}
+		want[t] = true
+	}
+	return want, nil
+}
+
+func run(w io.Writer, rounds int, window time.Duration, tables map[string]bool) error {
 	fmt.Fprintf(w, "Measured on: %s/%s, %d CPUs, GOMAXPROCS %d, %s; %d interleaved rounds of %v per approach; CPU time per record.\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), rounds, window)
 	var goals []goal
 	for _, f := range benchmarks.Families() {
+		if !tables["approaches"] {
+			break
+		}
 		approaches := f.All()
 		res := benchmarks.Interleave(f, approaches, rounds, window)
 		fmt.Fprintf(w, "%s\n\n| approach | ns/record | x floor (median) | spread | allocs | B | same bytes |\n|---|---:|---:|---:|---:|---:|---|\n", f.Name)
@@ -63,29 +97,29 @@ func run(w io.Writer, rounds int, window time.Duration) error {
 		goals = append(goals, familyGoals(f.Name, res)...)
 	}
 
-	fmt.Fprintf(w, "Scaling: tasklog.Log through NewCore against both floors, as records grow\n\n| record | floor ns | honest floor ns | tasklog ns | x floor | x honest floor |\n|---|---:|---:|---:|---:|---:|\n")
-	for _, f := range benchmarks.ScalingFamilies() {
-		res := benchmarks.Interleave(f, f.Scaling(), max(rounds/3, 3), window)
-		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", f.Name, res[0].NsPerOp, res[1].NsPerOp, res[2].NsPerOp,
-			res[2].Ratio, res[2].NsPerOp/res[1].NsPerOp)
+	if tables["scaling"] {
+		scalingTable(w, rounds, window)
 	}
-	fmt.Fprintln(w)
-
-	dg, err := driverTable(w, rounds, window)
-	if err != nil {
-		return err
+	if tables["drivers"] {
+		dg, err := driverTable(w, rounds, window)
+		if err != nil {
+			return err
+		}
+		goals = append(goals, dg...)
 	}
-	goals = append(goals, dg...)
-	tg, err := throughputTable(w, 20000)
-	if err != nil {
-		return err
+	if tables["throughput"] {
+		tg, err := throughputTable(w, 20000)
+		if err != nil {
+			return err
+		}
+		goals = append(goals, tg...)
 	}
-	goals = append(goals, tg...)
-
-	f := benchmarks.Families()[0]
-	med, lo, hi := benchmarks.ParallelSpeedup(f, f.All()[2], max(rounds/3, 3), 4*window)
-	fmt.Fprintf(w, "Two goroutines on two cores, tasklog.Log through NewCore: %.2fx the throughput of one (spread %.2f-%.2f, wall time).\n\n", med, lo, hi)
-	goals = append(goals, goal{"two goroutines at least 1.8x one", fmt.Sprintf("%.2fx", med), med >= 1.8})
+	if tables["parallel"] {
+		f := benchmarks.Families()[0]
+		med, lo, hi := benchmarks.ParallelSpeedup(f, f.All()[2], max(rounds/3, 3), 4*window)
+		fmt.Fprintf(w, "Two goroutines on two cores, tasklog.Log through NewCore: %.2fx the throughput of one (spread %.2f-%.2f, wall time).\n\n", med, lo, hi)
+		goals = append(goals, goal{"two goroutines at least 1.8x one", fmt.Sprintf("%.2fx", med), med >= 1.8})
+	}
 
 	fmt.Fprintf(w, "Goals\n\n| goal | this run | met |\n|---|---:|:---:|\n")
 	missed := 0
@@ -101,6 +135,17 @@ func run(w io.Writer, rounds int, window time.Duration) error {
 		fmt.Fprintf(w, "\n%d goals missed in this run.\n", missed)
 	}
 	return nil
+}
+
+// scalingTable measures tasklog.Log against both floors as records grow.
+func scalingTable(w io.Writer, rounds int, window time.Duration) {
+	fmt.Fprintf(w, "Scaling: tasklog.Log through NewCore against both floors, as records grow\n\n| record | floor ns | honest floor ns | tasklog ns | x floor | x honest floor |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, f := range benchmarks.ScalingFamilies() {
+		res := benchmarks.Interleave(f, f.Scaling(), max(rounds/3, 3), window)
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", f.Name, res[0].NsPerOp, res[1].NsPerOp, res[2].NsPerOp,
+			res[2].Ratio, res[2].NsPerOp/res[1].NsPerOp)
+	}
+	fmt.Fprintln(w)
 }
 
 // driverTable measures each driver's cost on the logging goroutine

@@ -13,7 +13,11 @@ func TestRunPrintsTablesAndGoals(t *testing.T) {
 		t.Skip("measures")
 	}
 	var out bytes.Buffer
-	if err := run(&out, 2, 200*time.Microsecond); err != nil {
+	all, err := pickTables(strings.Join(allTables, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(&out, 2, 200*time.Microsecond, all); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
@@ -22,5 +26,23 @@ func TestRunPrintsTablesAndGoals(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// -tables runs only the tables it names, and names the unknown one.
+func TestPickTables(t *testing.T) {
+	want, err := pickTables("drivers, parallel")
+	if err != nil || len(want) != 2 || !want["drivers"] || !want["parallel"] {
+		t.Errorf("pickTables = %v, %v", want, err)
+	}
+	if _, err := pickTables("drivers,speed"); err == nil || !strings.Contains(err.Error(), `"speed"`) {
+		t.Errorf("an unknown table: %v", err)
+	}
+	var out bytes.Buffer
+	if err := run(&out, 2, 200*time.Microsecond, map[string]bool{"parallel": true}); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "Two goroutines") || strings.Contains(s, "Drivers: ") || strings.Contains(s, "| 1. floor") {
+		t.Errorf("-tables parallel printed:\n%s", s)
 	}
 }
