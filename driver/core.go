@@ -140,8 +140,10 @@ const (
 // the logging goroutine and must be safe for concurrent use; with returns
 // a formatter that adds context fields, as zapcore.Core.With does. The
 // non-JSON formatters collect the keys (kvFormatter) and render them from
-// a kvEncoder; rendering on the writer goroutine instead was tried and
-// taken back: it halved a driver's throughput (see the README).
+// a kvEncoder, or for the field types it can carry read them back from
+// tasklog.NewEncoder's line, which is faster (fastLines); rendering on the
+// writer goroutine instead was tried and taken back: it halved a driver's
+// throughput (see the README).
 type formatter interface {
 	format(buf []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error)
 	with(fields []zapcore.Field) formatter

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -130,5 +131,34 @@ func TestEscapeDebugDataMatchesRustc(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		v, _ := exec.Command(rustc, "--version").Output()
 		t.Errorf("%s's escape_debug differs from testdata/escape_debug.tsv (a newer Unicode?): regenerate it and the table", bytes.TrimSpace(v))
+	}
+}
+
+// appendRFC3164Time writes what time's layout "Jan _2 15:04:05" writes,
+// for every month, one- and two-digit days and the clock's edges.
+func TestAppendRFC3164TimeMatchesLayout(t *testing.T) {
+	for mon := time.January; mon <= time.December; mon++ {
+		for _, day := range []int{1, 9, 10, 28} {
+			for _, hms := range [][3]int{{0, 0, 0}, {9, 5, 7}, {23, 59, 59}, {12, 30, 45}} {
+				tm := time.Date(2026, mon, day, hms[0], hms[1], hms[2], 999999999, time.UTC)
+				if got, want := string(appendRFC3164Time(nil, tm)), tm.Format("Jan _2 15:04:05"); got != want {
+					t.Errorf("appendRFC3164Time(%v) = %q, want %q", tm, got, want)
+				}
+			}
+		}
+	}
+}
+
+// plainDebugWord says yes exactly when all eight bytes are in plainASCII,
+// for every byte value in every position among plain neighbours.
+func TestPlainDebugWord(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			if got, want := plainDebugWord(load64(string(w), 0)), plainASCII[c]; got != want {
+				t.Fatalf("plainDebugWord(%q) = %v, want %v", w, got, want)
+			}
+		}
 	}
 }

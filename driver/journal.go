@@ -61,14 +61,18 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 type journalFormatter struct {
 	ident string
 	kv    kvFormatter
+	lines fastLines
 }
 
 func (f *journalFormatter) with(fields []zapcore.Field) formatter {
-	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields)}
+	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields), lines: f.lines.with(fields)}
 }
 
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.kv.collectG3(fields)
+	e := f.lines.collect(fields)
+	if e == nil {
+		e = f.kv.collectG3(fields)
+	}
 	defer putKV(e)
 	b = append(b, "PRIORITY="...)
 	b = append(b, byte('0'+severity(ent.Level)), '\n')
@@ -118,7 +122,7 @@ func cachedJournalKey(k string) (string, bool) {
 				m[k] = v
 			}
 		}
-		m[k] = s
+		m[strings.Clone(k)] = s // k may be a view of a record's bytes
 		journalKeys.Store(&m)
 	}
 	return s, ok

@@ -28,14 +28,20 @@ func NewStdout(w io.Writer, opts Options) *Core {
 	return newCore("stdout", &stdoutFormatter{}, opts, newWriterSinks(w))
 }
 
-type stdoutFormatter struct{ kv kvFormatter }
+type stdoutFormatter struct {
+	kv    kvFormatter
+	lines fastLines
+}
 
 func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
-	return &stdoutFormatter{kv: f.kv.withCtx(fields)}
+	return &stdoutFormatter{kv: f.kv.withCtx(fields), lines: f.lines.with(fields)}
 }
 
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.kv.collect(fields)
+	e := f.lines.collect(fields) // g3's order, which the sort below undoes
+	if e == nil {
+		e = f.kv.collect(fields)
+	}
 	defer putKV(e)
 	b = ent.Time.Local().AppendFormat(b, "Jan 02 15:04:05.000")
 	b = append(b, ' ')

@@ -167,6 +167,7 @@ type syslogFormatter struct {
 	pid      int
 	hostname string
 	kv       kvFormatter
+	lines    fastLines
 	cee      *ceeFormatter // the CEE body, when cfg.CEE
 }
 
@@ -175,7 +176,7 @@ func (f *syslogFormatter) with(fields []zapcore.Field) formatter {
 	if f.cee != nil {
 		c.cee = f.cee.with(fields).(*ceeFormatter)
 	} else {
-		c.kv = f.kv.withCtx(fields)
+		c.kv, c.lines = f.kv.withCtx(fields), f.lines.with(fields)
 	}
 	return &c
 }
@@ -216,63 +217,72 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 		b = append(b, f.cfg.CEEEventFlag...)
 		return f.cee.format(b, ent, fields)
 	}
+	if out, ok := f.fromLine(b, ent, fields); ok {
+		return out, nil
+	}
 	e := f.kv.collectG3(fields)
 	defer putKV(e)
-	if f.cfg.RFC5424 {
-		return f.appendSD(b, e, ent), nil
-	}
-	b = appendEscapeDebug(b, ent.Message, false)
+	rfc5424 := f.cfg.RFC5424
+	b = f.openBody(b, ent)
 	for i := range e.pairs {
 		p := &e.pairs[i]
 		if p.kind == kindNone {
 			continue
 		}
-		b = append(b, ',', ' ')
-		b = append(b, p.key...)
-		b = append(b, '=')
-		if p.kind == kindStr {
-			b = append(b, '"')
-			b = appendEscapeDebug(b, p.s, false)
-			b = append(b, '"')
+		val, str := p.s, p.kind == kindStr
+		if !str {
+			e.scratch, _ = p.text(e.scratch[:0])
+			val = bytesView(e.scratch)
+		}
+		if rfc5424 {
+			b = appendSDParam(b, p.key, val, str, f.cfg.RFC5424Strict)
 		} else {
-			b, _ = p.text(b)
+			b = appendTextKV(b, p.key, val, str)
 		}
 	}
-	if f.cfg.AppendReportTS {
-		b = append(b, ", report_ts="...)
-		b = strconv.AppendInt(b, ent.Time.Unix(), 10)
-	}
-	return b, nil
+	return f.closeBody(b, ent), nil
 }
 
-// appendSD appends the RFC 5424 structured data and message: g3's
+// fromLine formats the body from NewEncoder's JSON line of the fields
+// (the fast path, see fastLines), or returns false, having written
+// nothing that counts, for an entry that must take the kvEncoder's.
+func (f *syslogFormatter) fromLine(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, bool) {
+	e := f.lines.line(fields)
+	if e == nil {
+		return b, false
+	}
+	defer putKV(e)
+	start := len(b)
+	b = f.openBody(b, ent)
+	b, ok := appendLineKVs(b, e.arena, &e.scratch, f.cfg.RFC5424, f.cfg.RFC5424Strict)
+	if !ok {
+		return b[:start], false
+	}
+	return f.closeBody(b, ent), true
+}
+
+// openBody and closeBody write what comes before and after the keys: the
+// message first in RFC 3164 text; in RFC 5424 the structured data's
+// opening, and after the keys its closing and the message.
+func (f *syslogFormatter) openBody(b []byte, ent zapcore.Entry) []byte {
+	if f.cfg.RFC5424 {
+		b = append(b, "[g3proxy@"...)
+		return strconv.AppendInt(b, int64(f.cfg.EnterpriseID), 10)
+	}
+	return appendEscapeDebug(b, ent.Message, false)
+}
+
+// closeBody: RFC 5424 structured data ends with the message, g3's
 // ("[g3proxy@<enterprise id> key=\"value\" ...] msg", strings in Rust's
-// escape_debug with ']' escaped too), or with RFC5424Strict the
-// PARAM-VALUEs escaped as RFC 5424 says (a backslash before '"', '\\'
-// and ']', every other character as it is) and the message as it is.
-// Values are valid UTF-8 (the encoder replaces bad bytes), as RFC 5424
-// requires.
-func (f *syslogFormatter) appendSD(b []byte, e *kvEncoder, ent zapcore.Entry) []byte {
-	strict := f.cfg.RFC5424Strict
-	b = append(b, "[g3proxy@"...)
-	b = strconv.AppendInt(b, int64(f.cfg.EnterpriseID), 10)
-	for i := range e.pairs {
-		p := &e.pairs[i]
-		if p.kind == kindNone {
-			continue
+// escape_debug with ']' escaped too), or with RFC5424Strict the message as
+// it is.
+func (f *syslogFormatter) closeBody(b []byte, ent zapcore.Entry) []byte {
+	if !f.cfg.RFC5424 {
+		if f.cfg.AppendReportTS {
+			b = append(b, ", report_ts="...)
+			b = strconv.AppendInt(b, ent.Time.Unix(), 10)
 		}
-		b = append(b, ' ')
-		b = append(b, p.key...)
-		b = append(b, '=', '"')
-		switch {
-		case p.kind != kindStr:
-			b, _ = p.text(b)
-		case strict:
-			b = appendSDValue(b, p.s)
-		default:
-			b = appendEscapeDebug(b, p.s, true)
-		}
-		b = append(b, '"')
+		return b
 	}
 	if f.cfg.AppendReportTS {
 		b = append(b, ` report_ts="`...)
@@ -280,10 +290,44 @@ func (f *syslogFormatter) appendSD(b []byte, e *kvEncoder, ent zapcore.Entry) []
 		b = append(b, '"')
 	}
 	b = append(b, ']', ' ')
-	if strict {
+	if f.cfg.RFC5424Strict {
 		return append(b, strings.ToValidUTF8(ent.Message, "\uFFFD")...)
 	}
 	return appendEscapeDebug(b, ent.Message, true)
+}
+
+// appendTextKV appends one key of g3's RFC 3164 text: ", key=" and the
+// value, a string quoted in Rust's escape_debug, a number or bool as it is.
+func appendTextKV(b []byte, key, val string, str bool) []byte {
+	b = append(b, ',', ' ')
+	b = append(b, key...)
+	b = append(b, '=')
+	if !str {
+		return append(b, val...)
+	}
+	b = append(b, '"')
+	b = appendEscapeDebug(b, val, false)
+	return append(b, '"')
+}
+
+// appendSDParam appends one PARAM of the structured data: ' key="value"',
+// a string in Rust's escape_debug with ']' escaped too, or with strict the
+// PARAM-VALUE escaped as RFC 5424 says (a backslash before '"', '\\' and
+// ']', every other character as it is). Values are valid UTF-8 (the
+// encoder replaces bad bytes), as RFC 5424 requires.
+func appendSDParam(b []byte, key, val string, str, strict bool) []byte {
+	b = append(b, ' ')
+	b = append(b, key...)
+	b = append(b, '=', '"')
+	switch {
+	case !str:
+		b = append(b, val...)
+	case strict:
+		b = appendSDValue(b, val)
+	default:
+		b = appendEscapeDebug(b, val, true)
+	}
+	return append(b, '"')
 }
 
 // appendSDValue escapes an RFC 5424 PARAM-VALUE: '"', '\\' and ']' get a

@@ -18,8 +18,12 @@ import (
 // too (sd).
 func appendEscapeDebug(b []byte, s string, sd bool) []byte {
 	for i := 0; i < len(s); {
-		// A run of printable ASCII that needs no escape goes in at once.
+		// A run of printable ASCII that needs no escape goes in at once,
+		// checked eight bytes at a time.
 		j := i
+		for j+8 <= len(s) && plainDebugWord(load64(s, j)) {
+			j += 8
+		}
 		for j < len(s) && plainASCII[s[j]] {
 			j++
 		}
@@ -63,6 +67,31 @@ func appendEscapeDebug(b []byte, s string, sd bool) []byte {
 		}
 	}
 	return b
+}
+
+// Word tests, as tasklog's JSON escaping does them: each sets the high
+// bit of a byte where the condition holds (exactly, for "has such a
+// byte").
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+func zeroByte(x uint64) uint64 { return (x - lsb) & ^x }
+
+// plainDebugWord reports whether all 8 bytes of w are in plainASCII:
+// none below 0x20, none 0x7f or above, none of \ ' " ].
+func plainDebugWord(w uint64) bool {
+	below := (w - lsb*0x20) & ^w
+	del := zeroByte(w ^ (lsb * 0x7f))
+	special := zeroByte(w^(lsb*'\\')) | zeroByte(w^(lsb*'\'')) | zeroByte(w^(lsb*'"')) | zeroByte(w^(lsb*']'))
+	return (below|del|special|w)&msb == 0
+}
+
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
 // plainASCII marks the bytes escape_debug writes as they are in both text
@@ -128,7 +157,18 @@ func slogLevel(l zapcore.Level) string {
 // appendRFC3164Time appends "Jan  2 15:04:05" (day padded with a space) in
 // t's zone.
 func appendRFC3164Time(b []byte, t time.Time) []byte {
-	return t.AppendFormat(b, "Jan _2 15:04:05")
+	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+	_, mon, day := t.Date()
+	h, m, s := t.Clock()
+	b = append(b, months[3*(mon-1):3*mon]...)
+	b = append(b, ' ')
+	if day < 10 {
+		b = append(b, ' ', byte('0'+day))
+	} else {
+		b = append(b, byte('0'+day/10), byte('0'+day%10))
+	}
+	return append(b, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10),
+		':', byte('0'+s/10), byte('0'+s%10))
 }
 
 // appendRFC5424Time appends "2006-01-02T15:04:05.000000Z" in UTC.

@@ -1,0 +1,366 @@
+package driver
+
+import (
+	"bytes"
+	"slices"
+	"unicode/utf8"
+	"unsafe"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+)
+
+// The text formats' fast path. tasklog.NewEncoder writes an entry's keys in
+// g3's order, fast (a task record writes straight into its line), and for
+// the field types below its JSON line holds exactly the keys and values
+// the kvEncoder collects, in the order collectG3 gives them. So for those
+// entries the pairs are read back from the line: each string unescaped
+// (kept as it is when it has no escape, as most have), each number or
+// bool as its literal. An entry with any other field type (floats, whose
+// text differs; complex numbers; reflected values; objects, arrays and
+// namespaces, which the kvEncoder flattens or renders otherwise) or a key
+// the line had to escape goes through the kvEncoder instead, so that
+// both paths write the same bytes (TestFastPairsMatchCollect holds them
+// to it on random fields).
+
+// fastLines is a formatter's fast path; the zero value has no context.
+type fastLines struct {
+	enc entryAppender // NewEncoder's with the context; nil: baseLines
+	off bool          // a context field cannot take the fast path
+}
+
+// baseLines writes only the fields: no time, message or line ending.
+// Encoding an entry does not change the encoder, so formatters share it.
+var baseLines = func() entryAppender {
+	cfg := tasklog.EncoderConfig()
+	cfg.MessageKey, cfg.TimeKey, cfg.SkipLineEnding = "", "", true
+	return tasklog.NewEncoder(cfg).(entryAppender)
+}()
+
+// fastLinesOff turns the fast path off, for the differential test.
+var fastLinesOff bool
+
+func (l fastLines) encoder() entryAppender {
+	if l.enc == nil {
+		return baseLines
+	}
+	return l.enc
+}
+
+// with returns the fast path with fields added to its context, or off
+// when one of them cannot take it.
+func (l fastLines) with(fields []zapcore.Field) fastLines {
+	if l.off || !safeFields(fields) {
+		return fastLines{off: true}
+	}
+	enc := l.encoder().Clone()
+	for i := range fields {
+		fields[i].AddTo(enc)
+	}
+	return fastLines{enc: enc.(entryAppender)}
+}
+
+// line returns a pooled kvEncoder whose arena holds NewEncoder's JSON
+// line of the fields, the context's included, or nil when a field cannot
+// take the fast path.
+func (l fastLines) line(fields []zapcore.Field) *kvEncoder {
+	if l.off || fastLinesOff || !safeFields(fields) {
+		return nil
+	}
+	e := getKV()
+	e.arena, _ = l.encoder().AppendEntry(e.arena[:0], zapcore.Entry{}, fields)
+	return e
+}
+
+// collect returns a pooled kvEncoder holding the entry's keys in g3's
+// order (as kvFormatter.collectG3 gives them), or nil when the entry must
+// take the kvEncoder's path.
+func (l fastLines) collect(fields []zapcore.Field) *kvEncoder {
+	e := l.line(fields)
+	if e == nil {
+		return nil
+	}
+	// Unescaped strings never outgrow their escaped form: with this much
+	// room the arena does not move while the pairs point into it.
+	n := len(e.arena)
+	e.arena = slices.Grow(e.arena, n)
+	if !e.pairsFromLine(n) {
+		putKV(e)
+		return nil
+	}
+	return e
+}
+
+// safeFields reports whether every field is of a type whose JSON form
+// gives back the kvEncoder's pair.
+func safeFields(fields []zapcore.Field) bool {
+	for i := range fields {
+		switch f := &fields[i]; f.Type {
+		case zapcore.StringType, zapcore.ByteStringType, zapcore.BoolType,
+			zapcore.Int64Type, zapcore.Int32Type, zapcore.Int16Type, zapcore.Int8Type,
+			zapcore.Uint64Type, zapcore.Uint32Type, zapcore.Uint16Type, zapcore.Uint8Type, zapcore.UintptrType,
+			zapcore.DurationType, zapcore.TimeType, zapcore.TimeFullType, zapcore.BinaryType,
+			zapcore.StringerType, zapcore.ErrorType, zapcore.SkipType:
+		case zapcore.InlineMarshalerType:
+			switch r := f.Interface.(type) {
+			case *tasklog.TaskLog:
+				if r != nil && !knownDetail(r.Detail) {
+					return false
+				}
+			case *tasklog.EscapeLog, *tasklog.ResolveLog:
+				// They write only their own keys (their Detail types are
+				// closed).
+			default:
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// knownDetail reports whether a TaskLog's Detail is one of tasklog's own,
+// which write strings, integers and bools only (a Detail of another
+// package may write anything).
+func knownDetail(d tasklog.Detail) bool {
+	switch d.(type) {
+	case nil, *tasklog.TCPConnect, *tasklog.HTTPForward, *tasklog.FTPOverHTTP,
+		*tasklog.UDPAssociate, *tasklog.UDPConnect:
+		return true
+	}
+	return false
+}
+
+// member is one top-level member of a JSON line: its key (unescaped) and its value's text: a string's content, still escaped when
+// esc, or a number's or bool's literal.
+type member struct {
+	key, val []byte
+	str, esc bool
+}
+
+// nextMember reads the member of line starting at i (after '{' or ','),
+// and returns where the next one starts; ok is false at the end of the
+// object and for a member the fast path does not take: a key with an
+// escape (a control character, '"', '\\' or a byte that is not valid
+// UTF-8, which the kvEncoder keeps as they are), a value that is an object,
+// an array, null or a number with a fraction or exponent. line is
+// NewEncoder's, well formed.
+func nextMember(line []byte, i int) (m member, next int, ok bool) {
+	n := len(line)
+	if i >= n-1 {
+		return m, i, false
+	}
+	if line[i] == ',' {
+		i++
+	}
+	if line[i] != '"' {
+		return m, i, false
+	}
+	// The key, as the kvEncoder writes it unless the line escaped it:
+	// non-ASCII text is as it is in both.
+	ks := i + 1
+	i = ks + bytes.IndexByte(line[ks:], '"')
+	m.key = line[ks:i]
+	if bytes.IndexByte(m.key, '\\') >= 0 {
+		return m, i, false
+	}
+	i += 2 // the quote and the colon
+	switch c := line[i]; {
+	case c == '"':
+		vs := i + 1
+		end := vs + bytes.IndexByte(line[vs:], '"')
+		m.str = true
+		if bytes.IndexByte(line[vs:end], '\\') < 0 {
+			m.val = line[vs:end]
+			return m, end + 1, true
+		}
+		// An escape: the quote found may be an escaped one.
+		for i = vs; line[i] != '"'; i++ {
+			if line[i] == '\\' {
+				i++
+			}
+		}
+		m.val, m.esc = line[vs:i], true
+		return m, i + 1, true
+	case c == 't' || c == 'f' || c == '-' || (c >= '0' && c <= '9'):
+		vs := i
+		for ; i < n-1 && line[i] != ','; i++ {
+			switch line[i] {
+			case '.', 'e', 'E', '{', '[', '"':
+				return m, i, false // a float, or not a literal
+			}
+		}
+		m.val = line[vs:i]
+		return m, i, true
+	}
+	return m, i, false // an object, an array or null
+}
+
+// pairsFromLine reads the members of the JSON object e.arena[:n] into
+// e.pairs, or returns false for one the fast path does not take.
+func (e *kvEncoder) pairsFromLine(n int) bool {
+	line := e.arena[:n]
+	i := 1
+	for i < n-1 {
+		m, next, ok := nextMember(line, i)
+		if !ok {
+			return false
+		}
+		i = next
+		p := pair{key: bytesView(m.key), off: -1, kind: kindRaw, s: bytesView(m.val)}
+		if m.str {
+			p.kind = kindStr
+		}
+		if m.esc {
+			if bytes.Contains(m.val, []byte(`\ufffd`)) {
+				// Bytes that are not valid UTF-8, which the journal
+				// keeps as they are (the line has only U+FFFD).
+				return false
+			}
+			start := len(e.arena)
+			e.arena = unescapeJSON(e.arena, m.val)
+			p.s = bytesView(e.arena[start:])
+		}
+		e.pairs = append(e.pairs, p)
+	}
+	return true
+}
+
+// appendLineKVs appends the keys of NewEncoder's JSON line as g3's RFC
+// 3164 text (", key=value") or, with sd, as RFC 5424 PARAMs (' key="value"',
+// strict or in escape_debug), in one pass over the line: what
+// appendTextKV and appendSDParam write for the pairs pairsFromLine would
+// read. It returns false, having written part of it, for a member the fast
+// path does not take (see nextMember). scratch holds the unescaped values.
+func appendLineKVs(b, line []byte, scratch *[]byte, sd, strict bool) ([]byte, bool) {
+	n := len(line)
+	for i := 1; i < n-1; {
+		if line[i] == ',' {
+			i++
+		}
+		if line[i] != '"' {
+			return b, false
+		}
+		ks := i + 1
+		for i = ks; line[i] != '"'; i++ {
+			if line[i] == '\\' {
+				return b, false
+			}
+		}
+		if sd {
+			b = append(b, ' ')
+		} else {
+			b = append(b, ',', ' ')
+		}
+		b = append(b, line[ks:i]...)
+		b = append(b, '=')
+		i += 2 // the quote and the colon
+		c := line[i]
+		if c != '"' {
+			// A number or bool, as it is (quoted in structured data).
+			vs := i
+			for ; i < n-1 && line[i] != ','; i++ {
+				switch line[i] {
+				case '.', 'e', 'E', '{', '[', '"', 'n':
+					return b, false // a float, or not a literal
+				}
+			}
+			if sd {
+				b = append(b, '"')
+				b = append(b, line[vs:i]...)
+				b = append(b, '"')
+			} else {
+				b = append(b, line[vs:i]...)
+			}
+			continue
+		}
+		// A string: the run that needs no escape in either format is copied
+		// as it is, eight bytes at a time; the rest is escaped as a whole.
+		b = append(b, '"')
+		vs := i + 1
+		j := vs
+		for j+8 <= n && plainDebugWord(load64(bytesView(line), j)) {
+			j += 8
+		}
+		for plainASCII[line[j]] {
+			j++
+		}
+		b = append(b, line[vs:j]...)
+		if line[j] == '"' {
+			i = j + 1
+		} else {
+			// Something to escape: the value from here, unescaped first if
+			// the line escaped anything.
+			k := j
+			esc := false
+			for ; line[k] != '"'; k++ {
+				if line[k] == '\\' {
+					esc = true
+					k++
+				}
+			}
+			rest := bytesView(line[j:k])
+			if esc {
+				*scratch = unescapeJSON((*scratch)[:0], line[j:k])
+				rest = bytesView(*scratch)
+			}
+			switch {
+			case strict:
+				b = appendSDValue(b, rest)
+			default:
+				b = appendEscapeDebug(b, rest, sd)
+			}
+			i = k + 1
+		}
+		b = append(b, '"')
+	}
+	return b, true
+}
+
+// unescapeJSON appends the string the escaped JSON text s stands for, as
+// NewEncoder escapes: \" \\ \/ \b \f \n \r \t and \uXXXX (no surrogate
+// pairs: NewEncoder writes non-ASCII as it is).
+func unescapeJSON(b, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b = append(b, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r := rune(0)
+			for _, h := range s[i+1 : min(i+5, len(s))] {
+				r <<= 4
+				switch {
+				case h >= '0' && h <= '9':
+					r |= rune(h - '0')
+				case h >= 'a' && h <= 'f':
+					r |= rune(h-'a') + 10
+				case h >= 'A' && h <= 'F':
+					r |= rune(h-'A') + 10
+				}
+			}
+			b = utf8.AppendRune(b, r)
+			i += 4
+		default: // '"', '\\', '/'
+			b = append(b, s[i])
+		}
+	}
+	return b
+}
+
+func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -1,0 +1,153 @@
+package driver
+
+import (
+	"errors"
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+)
+
+// randomText draws text the formats treat differently: plain ASCII, the
+// characters the escapes are about, control bytes, invalid UTF-8, and
+// characters Rust's escape_debug escapes or keeps.
+func randomText(rng *rand.Rand) string {
+	parts := []string{"", "plain", "a b", `"`, `\`, "'", "]", "=", ",", "\x00", "\x01", "\b", "\f", "\t", "\n", "\r",
+		"\x1b", "\x7f", "é", "\u00a0", "e\u0301", "\ufe0f", "\ue000", "\u2060", "\u3000",
+		"日本", "😀", "\ufffd", `\u0041`, "abcdefghijklmnop"}
+	var b strings.Builder
+	if rng.Intn(20) == 0 {
+		b.WriteString([]string{"\xff", "\xe2\x82"}[rng.Intn(2)]) // not valid UTF-8
+	}
+	for n := rng.Intn(5); n > 0; n-- {
+		b.WriteString(parts[rng.Intn(len(parts))])
+	}
+	return b.String()
+}
+
+// randomField draws a zap field: the types the fast path takes and some it
+// leaves to the kvEncoder.
+func randomField(rng *rand.Rand) zapcore.Field {
+	key := []string{"k", "key_" + randomText(rng), "pid", "server_name", "a.b", "n"}[rng.Intn(6)]
+	k := rng.Intn(11) // the types the fast path takes
+	if rng.Intn(8) == 0 {
+		k = 11 + rng.Intn(5) // and now and then one it does not, or a record
+	}
+	if rng.Intn(3) == 0 {
+		k = 15
+	}
+	switch k {
+	case 0:
+		return zap.String(key, randomText(rng))
+	case 1:
+		return zap.ByteString(key, []byte(randomText(rng)))
+	case 2:
+		return zap.Int64(key, rng.Int63()-rng.Int63())
+	case 3:
+		return zap.Uint64(key, rng.Uint64())
+	case 4:
+		return zap.Uint16(key, uint16(rng.Intn(65536)))
+	case 5:
+		return zap.Bool(key, rng.Intn(2) == 0)
+	case 6:
+		return zap.Duration(key, time.Duration(rng.Int63n(int64(time.Hour))))
+	case 7:
+		return zap.Time(key, time.Unix(rng.Int63n(1<<32), 0))
+	case 8:
+		return zap.Binary(key, []byte(randomText(rng)))
+	case 9:
+		return zap.Error(errors.New(randomText(rng)))
+	case 10:
+		return zap.Stringer(key, stringer(randomText(rng)))
+	case 11:
+		return zap.Float64(key, []float64{1.5, math.NaN(), math.Inf(1), 3}[rng.Intn(4)])
+	case 12:
+		return zap.Namespace(key)
+	case 13:
+		return zap.Dict(key, zap.String("x", randomText(rng)))
+	case 14:
+		return zap.Skip()
+	default:
+		return tasklog.Field(randomRecord(rng))
+	}
+}
+
+type stringer string
+
+func (s stringer) String() string { return string(s) }
+
+// randomRecord draws a task record, good or bad, with hostile strings.
+func randomRecord(rng *rand.Rand) *tasklog.TaskLog {
+	rec := g3Records()[rng.Intn(7)].field.Interface.(*tasklog.TaskLog)
+	c := *rec
+	c.ServerName, c.User, c.Escaper = randomText(rng), randomText(rng), randomText(rng)
+	if rng.Intn(4) == 0 {
+		c.TaskID = uuid.Nil // a bad record: tasklogError
+	}
+	return &c
+}
+
+// The fast path (NewEncoder's JSON line read back) writes, byte for byte,
+// what the kvEncoder's path writes, for every formatter that has it and
+// random context and fields, or leaves the entry to it.
+func TestFastPairsMatchCollect(t *testing.T) {
+	defer func() { fastLinesOff = false }()
+	syslog := func(cfg SyslogConfig) formatter {
+		cfg.Ident, cfg.UnixPath = "g3proxy", "/dev/null"
+		f, err := newSyslogFormatter(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	formats := map[string]formatter{
+		"rfc3164":        syslog(SyslogConfig{AppendReportTS: true}),
+		"rfc5424":        syslog(SyslogConfig{RFC5424: true, AppendReportTS: true}),
+		"rfc5424-strict": syslog(SyslogConfig{RFC5424: true, RFC5424Strict: true}),
+		"journal":        &journalFormatter{ident: "g3proxy"},
+		"stdout":         &stdoutFormatter{},
+	}
+	rng := rand.New(rand.NewSource(7))
+	fast := 0
+	for i := 0; i < 3000; i++ {
+		var ctx, fields []zapcore.Field
+		for n := rng.Intn(3); n > 0; n-- {
+			ctx = append(ctx, randomField(rng))
+		}
+		for n := rng.Intn(4); n > 0; n-- {
+			fields = append(fields, randomField(rng))
+		}
+		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: randomText(rng)}
+		fastLinesOff = false
+		if e := (fastLines{}).with(ctx).collect(fields); e != nil {
+			fast++
+			putKV(e)
+		}
+		for name, f := range formats {
+			fastLinesOff = false
+			got, err := f.with(ctx).format(nil, ent, fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fastLinesOff = true
+			want, err := f.with(ctx).format(nil, ent, fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("%s, entry %d (context %v, fields %v): the fast path wrote\n%q\nthe kvEncoder's\n%q", name, i, ctx, fields, got, want)
+			}
+		}
+	}
+	if fast < 300 {
+		t.Errorf("only %d of 3000 entries took the fast path: the test does not exercise it", fast)
+	}
+	t.Logf("%d of 3000 entries took the fast path", fast)
+}
