@@ -1,8 +1,6 @@
 package driver
 
 import (
-	"bytes"
-	"slices"
 	"unicode/utf8"
 	"unsafe"
 
@@ -11,18 +9,21 @@ import (
 	"github.com/proxylog/tasklog"
 )
 
-// The text formats' fast path. tasklog.NewEncoder writes an entry's keys in
-// g3's order, fast (a task record writes straight into its line), and for
-// the field types below its JSON line holds exactly the keys and values
-// the kvEncoder collects, in the order collectG3 gives them. So for those
-// entries the pairs are read back from the line: each string unescaped
-// (kept as it is when it has no escape, as most have), each number or
-// bool as its literal. An entry with any other field type (floats, whose
-// text differs; complex numbers; reflected values; objects, arrays and
+// The syslog text formats' fast path. tasklog.NewEncoder writes an
+// entry's keys in g3's order, fast (a task record writes straight into
+// its line), and for the field types below its JSON line holds exactly the
+// keys and values the kvEncoder collects, in the order collectG3 gives
+// them. So for those entries RFC 3164 text and RFC 5424 structured data
+// are rendered in one pass over the line: each string escaped as it is
+// (unescaped first where the line escaped something), each number or bool
+// as its literal. An entry with any other field type (floats, whose text
+// differs; complex numbers; reflected values; objects, arrays and
 // namespaces, which the kvEncoder flattens or renders otherwise) or a key
-// the line had to escape goes through the kvEncoder instead, so that
-// both paths write the same bytes (TestFastPairsMatchCollect holds them
-// to it on random fields).
+// the line had to escape goes through the kvEncoder instead, so that both
+// paths write the same bytes (TestFastLinesMatchCollect holds them to it
+// on random fields). The journal and stdout formats measured slower this
+// way (their kvEncoder path does not reorder or already sorts) and keep
+// the kvEncoder's.
 
 // fastLines is a formatter's fast path; the zero value has no context.
 type fastLines struct {
@@ -73,25 +74,6 @@ func (l fastLines) line(fields []zapcore.Field) *kvEncoder {
 	return e
 }
 
-// collect returns a pooled kvEncoder holding the entry's keys in g3's
-// order (as kvFormatter.collectG3 gives them), or nil when the entry must
-// take the kvEncoder's path.
-func (l fastLines) collect(fields []zapcore.Field) *kvEncoder {
-	e := l.line(fields)
-	if e == nil {
-		return nil
-	}
-	// Unescaped strings never outgrow their escaped form: with this much
-	// room the arena does not move while the pairs point into it.
-	n := len(e.arena)
-	e.arena = slices.Grow(e.arena, n)
-	if !e.pairsFromLine(n) {
-		putKV(e)
-		return nil
-	}
-	return e
-}
-
 // safeFields reports whether every field is of a type whose JSON form
 // gives back the kvEncoder's pair.
 func safeFields(fields []zapcore.Field) bool {
@@ -133,107 +115,16 @@ func knownDetail(d tasklog.Detail) bool {
 	return false
 }
 
-// member is one top-level member of a JSON line: its key (unescaped) and its value's text: a string's content, still escaped when
-// esc, or a number's or bool's literal.
-type member struct {
-	key, val []byte
-	str, esc bool
-}
-
-// nextMember reads the member of line starting at i (after '{' or ','),
-// and returns where the next one starts; ok is false at the end of the
-// object and for a member the fast path does not take: a key with an
-// escape (a control character, '"', '\\' or a byte that is not valid
-// UTF-8, which the kvEncoder keeps as they are), a value that is an object,
-// an array, null or a number with a fraction or exponent. line is
-// NewEncoder's, well formed.
-func nextMember(line []byte, i int) (m member, next int, ok bool) {
-	n := len(line)
-	if i >= n-1 {
-		return m, i, false
-	}
-	if line[i] == ',' {
-		i++
-	}
-	if line[i] != '"' {
-		return m, i, false
-	}
-	// The key, as the kvEncoder writes it unless the line escaped it:
-	// non-ASCII text is as it is in both.
-	ks := i + 1
-	i = ks + bytes.IndexByte(line[ks:], '"')
-	m.key = line[ks:i]
-	if bytes.IndexByte(m.key, '\\') >= 0 {
-		return m, i, false
-	}
-	i += 2 // the quote and the colon
-	switch c := line[i]; {
-	case c == '"':
-		vs := i + 1
-		end := vs + bytes.IndexByte(line[vs:], '"')
-		m.str = true
-		if bytes.IndexByte(line[vs:end], '\\') < 0 {
-			m.val = line[vs:end]
-			return m, end + 1, true
-		}
-		// An escape: the quote found may be an escaped one.
-		for i = vs; line[i] != '"'; i++ {
-			if line[i] == '\\' {
-				i++
-			}
-		}
-		m.val, m.esc = line[vs:i], true
-		return m, i + 1, true
-	case c == 't' || c == 'f' || c == '-' || (c >= '0' && c <= '9'):
-		vs := i
-		for ; i < n-1 && line[i] != ','; i++ {
-			switch line[i] {
-			case '.', 'e', 'E', '{', '[', '"':
-				return m, i, false // a float, or not a literal
-			}
-		}
-		m.val = line[vs:i]
-		return m, i, true
-	}
-	return m, i, false // an object, an array or null
-}
-
-// pairsFromLine reads the members of the JSON object e.arena[:n] into
-// e.pairs, or returns false for one the fast path does not take.
-func (e *kvEncoder) pairsFromLine(n int) bool {
-	line := e.arena[:n]
-	i := 1
-	for i < n-1 {
-		m, next, ok := nextMember(line, i)
-		if !ok {
-			return false
-		}
-		i = next
-		p := pair{key: bytesView(m.key), off: -1, kind: kindRaw, s: bytesView(m.val)}
-		if m.str {
-			p.kind = kindStr
-		}
-		if m.esc {
-			if bytes.Contains(m.val, []byte(`\ufffd`)) {
-				// Bytes that are not valid UTF-8, which the journal
-				// keeps as they are (the line has only U+FFFD).
-				return false
-			}
-			start := len(e.arena)
-			e.arena = unescapeJSON(e.arena, m.val)
-			p.s = bytesView(e.arena[start:])
-		}
-		e.pairs = append(e.pairs, p)
-	}
-	return true
-}
-
 // appendLineKVs appends the keys of NewEncoder's JSON line as g3's RFC
 // 3164 text (", key=value") or, with sd, as RFC 5424 PARAMs (' key="value"',
 // strict or in escape_debug), in one pass over the line: what
 // appendTextKV and appendSDParam write for the pairs pairsFromLine would
 // read. It returns false, having written part of it, for a member the fast
-// path does not take (see nextMember). scratch holds the unescaped values.
+// path does not take: a key with an escape (a control character, '"',
+// '\\' or a byte that is not valid UTF-8, which the kvEncoder keeps as
+// they are), a value that is an object, an array, null or a number with a
+// fraction or exponent. scratch holds the unescaped values; line is
+// NewEncoder's, well formed.
 func appendLineKVs(b, line []byte, scratch *[]byte, sd, strict bool) ([]byte, bool) {
 	n := len(line)
 	for i := 1; i < n-1; {

@@ -55,24 +55,22 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 		cfg.WriteTimeout = time.Second
 	}
 	f := &journalFormatter{ident: cfg.Ident}
-	return newCore("journal", f, opts, func(q *queue) sink { return &journalSink{cfg: cfg, q: q} })
+	return newCore("journal", f, opts, func(q *queue) sink {
+		return &journalSink{cfg: cfg, q: q, addr: &net.UnixAddr{Name: cfg.Path, Net: "unixgram"}}
+	})
 }
 
 type journalFormatter struct {
 	ident string
 	kv    kvFormatter
-	lines fastLines
 }
 
 func (f *journalFormatter) with(fields []zapcore.Field) formatter {
-	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields), lines: f.lines.with(fields)}
+	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields)}
 }
 
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.lines.collect(fields)
-	if e == nil {
-		e = f.kv.collectG3(fields)
-	}
+	e := f.kv.collectG3(fields)
 	defer putKV(e)
 	b = append(b, "PRIORITY="...)
 	b = append(b, byte('0'+severity(ent.Level)), '\n')
@@ -170,8 +168,9 @@ func journalKey(s string) (string, bool) {
 // journalSink sends datagrams from an unbound unix socket to journald's
 // path, so a restarted journald is reached again without reconnecting.
 type journalSink struct {
-	cfg JournalConfig
-	q   *queue
+	cfg  JournalConfig
+	q    *queue
+	addr *net.UnixAddr // journald's socket, made once
 
 	mu     sync.Mutex
 	conn   *net.UnixConn
@@ -200,7 +199,7 @@ func (s *journalSink) deliver(rec []byte) {
 	}
 	c, err := s.socket()
 	if err == nil {
-		addr := &net.UnixAddr{Name: s.cfg.Path, Net: "unixgram"}
+		addr := s.addr
 		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 		_, _, err = c.WriteMsgUnix(rec, nil, addr)
 		if errors.Is(err, syscall.EMSGSIZE) || errors.Is(err, syscall.ENOBUFS) {

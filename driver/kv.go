@@ -33,7 +33,6 @@ const (
 	kindFloat             // a float, its bits in n
 	kindBool              // a bool, in n (0 or 1)
 	kindNone              // a key g3 writes as none (fluentd's nil)
-	kindRaw               // a number or bool as its text, in s (the fast path's)
 )
 
 type pair struct {
@@ -218,8 +217,6 @@ func (p *pair) text(b []byte) ([]byte, bool) {
 		return strconv.AppendBool(b, p.n == 1), false
 	case kindFloat:
 		return strconv.AppendFloat(b, p.float(), 'g', -1, 64), false
-	case kindRaw:
-		return append(b, p.s...), false
 	default:
 		return append(b, p.s...), true
 	}

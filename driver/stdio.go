@@ -28,20 +28,14 @@ func NewStdout(w io.Writer, opts Options) *Core {
 	return newCore("stdout", &stdoutFormatter{}, opts, newWriterSinks(w))
 }
 
-type stdoutFormatter struct {
-	kv    kvFormatter
-	lines fastLines
-}
+type stdoutFormatter struct{ kv kvFormatter }
 
 func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
-	return &stdoutFormatter{kv: f.kv.withCtx(fields), lines: f.lines.with(fields)}
+	return &stdoutFormatter{kv: f.kv.withCtx(fields)}
 }
 
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	e := f.lines.collect(fields) // g3's order, which the sort below undoes
-	if e == nil {
-		e = f.kv.collect(fields)
-	}
+	e := f.kv.collect(fields)
 	defer putKV(e)
 	b = ent.Time.Local().AppendFormat(b, "Jan 02 15:04:05.000")
 	b = append(b, ' ')
