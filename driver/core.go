@@ -265,20 +265,66 @@ const (
 	napsBeforePark = 5
 )
 
+// multiSink is a sink that takes the records waiting in the queue at
+// once (one write for many). It reports each record's outcome, as
+// deliver does.
+type multiSink interface {
+	sink
+	deliverBatch(recs [][]byte)
+}
+
+// A writer hands a multiSink at most maxBatch records of at most about
+// maxBatchBytes together: what is waiting when it looks, no more.
+const (
+	maxBatch      = 256
+	maxBatchBytes = 64 << 10
+)
+
 func (q *queue) run(s sink) {
 	defer q.wg.Done()
 	t := time.NewTimer(time.Hour)
 	t.Stop()
+	bs, batching := s.(multiSink)
+	var batch []*queued
+	var bufs [][]byte
 	for {
 		r, ok := q.next(t)
 		if !ok {
 			return
 		}
-		if !q.abandoned.Load() {
-			s.deliver(r.buf)
+		if !batching {
+			if !q.abandoned.Load() {
+				s.deliver(r.buf)
+			}
+			q.put(r)
+			q.processed.Add(1)
+			continue
 		}
-		q.put(r)
-		q.processed.Add(1)
+		batch, bufs = append(batch[:0], r), append(bufs[:0], r.buf)
+		size, open := len(r.buf), true
+		for open && len(batch) < maxBatch && size < maxBatchBytes {
+			select {
+			case r, open = <-q.ch:
+				if open {
+					batch, bufs = append(batch, r), append(bufs, r.buf)
+					size += len(r.buf)
+				}
+				continue
+			default:
+			}
+			break
+		}
+		if !q.abandoned.Load() {
+			bs.deliverBatch(bufs)
+		}
+		for _, r := range batch {
+			q.put(r)
+		}
+		clear(bufs)
+		q.processed.Add(uint64(len(batch)))
+		if !open {
+			return
+		}
 	}
 }
 
@@ -478,8 +524,9 @@ const closeGrace = 100 * time.Millisecond
 // returns, Stats satisfies Total == Passed + Dropped() and the driver
 // sends nothing more, with one exception: a write already blocked in the
 // kernel when Close gave up (stdout into a pipe nobody reads) cannot be
-// taken back. Its record was counted as DropClosed, it may still reach the
-// reader, and its writer goroutine ends when that write does; a network
+// taken back. Its records (one write may carry the records that were
+// waiting together) were counted as DropClosed, they may still reach the
+// reader, and the writer goroutine ends when that write does; a network
 // write is unblocked by closing its connection instead. Only the first
 // call does anything; later ones return its result.
 func (c *Core) Close() error {

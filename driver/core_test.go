@@ -21,12 +21,14 @@ type blockingWriter struct {
 	release chan struct{}
 	mu      sync.Mutex
 	buf     bytes.Buffer
+	writes  int
 }
 
 func (w *blockingWriter) Write(p []byte) (int, error) {
 	<-w.release
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.writes++
 	return w.buf.Write(p)
 }
 
@@ -46,9 +48,11 @@ func TestStuckSinkDropsAndCounts(t *testing.T) {
 		t.Errorf("100 records against a stuck sink took %v", d)
 	}
 	s := core.Stats()
-	// One record is in the writer's hands, 8 wait in the queue.
-	if s.Total != 100 || s.DropQueueFull < 100-9 || s.DropQueueFull > 100-8 {
-		t.Errorf("stats %+v, want 91 or 92 dropped as queue full", s)
+	// 8 records wait in the queue, and a batch may be in the writer's
+	// hands (the first record it took and those that waited then); the
+	// rest are dropped.
+	if s.Total != 100 || s.DropQueueFull == 0 || s.DropQueueFull > 100-8 {
+		t.Errorf("stats %+v, want the queue full and the rest dropped as queue full", s)
 	}
 	close(w.release)
 	if err := core.Sync(); err != nil {
@@ -70,7 +74,8 @@ func TestStuckSinkDropsAndCounts(t *testing.T) {
 // Close with a stuck sink returns within CloseTimeout (not twice it),
 // counts everything it could not deliver as DropClosed, so the counters
 // balance when it returns, and nothing is written afterwards but the one
-// write that was already blocked.
+// write that was already blocked (a batch: the records that waited when the
+// writer took the first).
 func TestSyncAndCloseAreBounded(t *testing.T) {
 	w := &blockingWriter{release: make(chan struct{})}
 	const closeTimeout = 300 * time.Millisecond
@@ -107,10 +112,10 @@ func TestSyncAndCloseAreBounded(t *testing.T) {
 		t.Errorf("stats after the writer was released %+v: a late outcome was counted", s)
 	}
 	w.mu.Lock()
-	lines := strings.Count(w.buf.String(), "\n")
+	writes, lines := w.writes, strings.Count(w.buf.String(), "\n")
 	w.mu.Unlock()
-	if lines > 1 {
-		t.Errorf("%d records written after Close returned, want at most the one already blocked", lines)
+	if writes > 1 || lines > 10 {
+		t.Errorf("%d writes (%d records) after Close returned, want at most the one already blocked", writes, lines)
 	}
 }
 

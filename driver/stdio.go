@@ -145,12 +145,15 @@ type discardSink struct{ q *queue }
 func (s discardSink) deliver([]byte) { s.q.pass(0) }
 func (discardSink) close()           {}
 
-// writerSink writes each record to an io.Writer. A failed write drops the
-// record (DropPeerUnreachable).
+// writerSink writes records to an io.Writer: the records waiting in the
+// queue together, in one Write (a pipe or a terminal then takes one
+// system call for many lines). A failed write drops the records it held
+// (DropPeerUnreachable).
 type writerSink struct {
-	w  io.Writer
-	q  *queue
-	mu *sync.Mutex // shared by the writers of one Core: one record at a time, whole
+	w   io.Writer
+	q   *queue
+	mu  *sync.Mutex // shared by the writers of one Core: one write at a time, whole
+	buf []byte      // the batch, this writer's own
 }
 
 // newWriterSinks returns the sink constructor of a Core writing to w. Its
@@ -175,6 +178,33 @@ func (s *writerSink) deliver(rec []byte) {
 		return
 	}
 	s.q.pass(len(rec))
+}
+
+func (s *writerSink) deliverBatch(recs [][]byte) {
+	if len(recs) == 1 {
+		s.deliver(recs[0])
+		return
+	}
+	s.buf = s.buf[:0]
+	for _, r := range recs {
+		s.buf = append(s.buf, r...)
+	}
+	s.mu.Lock()
+	if s.q.abandoned.Load() {
+		s.mu.Unlock()
+		return
+	}
+	_, err := s.w.Write(s.buf)
+	s.mu.Unlock()
+	if cap(s.buf) > 2*maxBatchBytes {
+		s.buf = nil // let a batch of huge records go
+	}
+	if err != nil {
+		s.q.drop(dropPeerUnreachable, len(recs))
+		s.q.report(err)
+		return
+	}
+	s.q.passN(len(recs), len(s.buf))
 }
 
 // close does nothing: an io.Writer has no connection to give up, and a
