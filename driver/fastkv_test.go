@@ -151,3 +151,35 @@ func TestFastLinesMatchCollect(t *testing.T) {
 	}
 	t.Logf("%d of 3000 entries took the fast path", fast)
 }
+
+// The stdout format's reuse of the last sort writes what sorting every
+// record writes, for random entries one after another (repeated keys,
+// namespaces and records of every kind included).
+func TestStdoutSortReuseMatchesSort(t *testing.T) {
+	defer func() { sortCacheOff = false }()
+	f := (&stdoutFormatter{}).with([]zapcore.Field{zap.String("daemon_name", "g3proxy")})
+	rng := rand.New(rand.NewSource(11))
+	recs := g3Records()
+	for i := 0; i < 2000; i++ {
+		var fields []zapcore.Field
+		if rng.Intn(2) == 0 {
+			r := recs[rng.Intn(len(recs))]
+			fields = append(fields, r.ctx...)
+			fields = append(fields, r.field)
+		}
+		for n := rng.Intn(3); n > 0; n-- {
+			fields = append(fields, randomField(rng))
+		}
+		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime.Add(time.Duration(rng.Int63n(int64(time.Hour)))), Message: "m"}
+		sortCacheOff = false
+		got, _ := f.format(nil, ent, fields)
+		sortCacheOff = true
+		want, _ := f.format(nil, ent, fields)
+		if string(got) != string(want) {
+			t.Fatalf("entry %d: with the last sort reused\n%q\nsorted\n%q", i, got, want)
+		}
+		if wantTime := ent.Time.Local().Format("Jan 02 15:04:05.000"); !strings.HasPrefix(string(got), wantTime+" ") {
+			t.Fatalf("entry %d: %q does not start with %q", i, got, wantTime)
+		}
+	}
+}

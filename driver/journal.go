@@ -75,13 +75,11 @@ func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 	b = append(b, "PRIORITY="...)
 	b = append(b, byte('0'+severity(ent.Level)), '\n')
 	b = appendJournalField(b, "SYSLOG_IDENTIFIER", f.ident)
+	names := e.journalNames()
 	for i := range e.pairs {
 		p := &e.pairs[i]
-		if p.kind == kindNone {
-			continue
-		}
-		key, ok := cachedJournalKey(p.key)
-		if !ok {
+		key := names[i]
+		if p.kind == kindNone || key == "" {
 			continue
 		}
 		if p.kind == kindStr {
@@ -92,6 +90,34 @@ func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 		b = appendJournalField(b, key, unsafe.String(unsafe.SliceData(e.scratch), len(e.scratch)))
 	}
 	return appendJournalField(b, "MESSAGE", ent.Message), nil
+}
+
+// journalNames returns the journal field name of each of e.pairs, "" for
+// a key the journal leaves out: the last record's names when its keys were
+// the same (records of one kind are), else looked up in the cache below.
+func (e *kvEncoder) journalNames() []string {
+	if len(e.nameKeys) == len(e.pairs) {
+		same := true
+		for i := range e.pairs {
+			if e.nameKeys[i] != e.pairs[i].key {
+				same = false
+				break
+			}
+		}
+		if same {
+			return e.names
+		}
+	}
+	e.nameKeys, e.names = e.nameKeys[:0], e.names[:0]
+	for i := range e.pairs {
+		name, ok := cachedJournalKey(e.pairs[i].key)
+		if !ok {
+			name = ""
+		}
+		e.nameKeys = append(e.nameKeys, e.pairs[i].key)
+		e.names = append(e.names, name)
+	}
+	return e.names
 }
 
 // journalKeys caches cleaned keys: a record's keys are a small fixed set.

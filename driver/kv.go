@@ -62,6 +62,15 @@ type kvEncoder struct {
 	idx, order     []int
 	vals           []textVal
 	tmp            []pair // g3Order's other slice
+	// sortKeys and sortOrder keep the stdout format's last sort: records
+	// of one kind have the same keys in the same order, so the order of
+	// the last one sorted serves again while the keys are the same (and
+	// have no duplicates, which sort by value). They survive putKV.
+	sortKeys  []string
+	sortOrder []int
+	// nameKeys and names keep the journal's field names for the last
+	// record's keys, in the same way.
+	nameKeys, names []string
 }
 
 // textVal is a value as text: s, or once sealed a view of scratch[off:off+n].

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"go.uber.org/zap/zapcore"
@@ -37,7 +38,7 @@ func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	e := f.kv.collect(fields)
 	defer putKV(e)
-	b = ent.Time.Local().AppendFormat(b, "Jan 02 15:04:05.000")
+	b = appendStdoutTime(b, ent.Time.Local())
 	b = append(b, ' ')
 	b = append(b, slogLevel(ent.Level)...)
 	// g3 sorts the (key, value) pairs. Numbers are rendered once into the
@@ -63,17 +64,7 @@ func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 			v.s = unsafe.String(&e.scratch[v.off], v.n)
 		}
 	}
-	order := e.order[:0]
-	for j := range e.idx {
-		order = append(order, j)
-	}
-	slices.SortFunc(order, func(a, c int) int {
-		if r := strings.Compare(e.pairs[e.idx[a]].key, e.pairs[e.idx[c]].key); r != 0 {
-			return r
-		}
-		return strings.Compare(e.vals[a].s, e.vals[c].s)
-	})
-	e.order = order
+	order := e.sortedOrder()
 	for _, j := range order {
 		b = append(b, ' ')
 		b = append(b, e.pairs[e.idx[j]].key...)
@@ -88,6 +79,63 @@ func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 		b = append(b, strings.ToValidUTF8(ent.Message, "\uFFFD")...)
 	}
 	return append(b, '\n'), nil
+}
+
+// appendStdoutTime appends "Jan 02 15:04:05.000" (the day zero-padded,
+// milliseconds truncated) in t's zone, as that layout does.
+func appendStdoutTime(b []byte, t time.Time) []byte {
+	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+	_, mon, day := t.Date()
+	h, m, s := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	b = append(b, months[3*(mon-1):3*mon]...)
+	return append(b, ' ', byte('0'+day/10), byte('0'+day%10), ' ',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+s/10), byte('0'+s%10),
+		'.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+}
+
+// sortCacheOff turns the last sort's reuse off, for the test that holds
+// it to a sort of every record.
+var sortCacheOff bool
+
+// sortedOrder returns the order of e.idx's pairs by key, then value: the
+// last sort's when the keys are those it sorted, else a new one, kept for
+// the next record when no key repeats.
+func (e *kvEncoder) sortedOrder() []int {
+	if len(e.sortKeys) == len(e.idx) && !sortCacheOff {
+		same := true
+		for j, i := range e.idx {
+			if e.sortKeys[j] != e.pairs[i].key {
+				same = false
+				break
+			}
+		}
+		if same {
+			return e.sortOrder
+		}
+	}
+	order := e.order[:0]
+	for j := range e.idx {
+		order = append(order, j)
+	}
+	slices.SortFunc(order, func(a, c int) int {
+		if r := strings.Compare(e.pairs[e.idx[a]].key, e.pairs[e.idx[c]].key); r != 0 {
+			return r
+		}
+		return strings.Compare(e.vals[a].s, e.vals[c].s)
+	})
+	e.order = order
+	e.sortKeys = e.sortKeys[:0]
+	for k := 1; k < len(order); k++ {
+		if e.pairs[e.idx[order[k]]].key == e.pairs[e.idx[order[k-1]]].key {
+			return order // a repeated key: its values decide, record by record
+		}
+	}
+	for _, i := range e.idx {
+		e.sortKeys = append(e.sortKeys, e.pairs[i].key)
+	}
+	e.sortOrder = append(e.sortOrder[:0], order...)
+	return order
 }
 
 // NewJSON returns a Core that writes tasklog's JSON lines to w (a nil w is
