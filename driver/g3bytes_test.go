@@ -271,8 +271,8 @@ func TestDriversWriteG3Bytes(t *testing.T) {
 	}
 
 	// RFC 3164 headers are in local time, as g3's: make it UTC here.
-	defer func(l *time.Location) { time.Local = l }(time.Local)
-	time.Local = time.UTC
+	defer func() { zone = nil }()
+	zone = time.UTC
 
 	formats := g3Formats(t)
 	recs := map[string]g3Record{}

@@ -56,7 +56,9 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 	}
 	f := &journalFormatter{ident: cfg.Ident}
 	return newCore("journal", f, opts, func(q *queue) sink {
-		return &journalSink{cfg: cfg, q: q, addr: &net.UnixAddr{Name: cfg.Path, Net: "unixgram"}}
+		s := &journalSink{cfg: cfg, q: q, addr: &net.UnixAddr{Name: cfg.Path, Net: "unixgram"}}
+		s.batch.sendTo(cfg.Path)
+		return s
 	})
 }
 
@@ -194,9 +196,10 @@ func journalKey(s string) (string, bool) {
 // journalSink sends datagrams from an unbound unix socket to journald's
 // path, so a restarted journald is reached again without reconnecting.
 type journalSink struct {
-	cfg  JournalConfig
-	q    *queue
-	addr *net.UnixAddr // journald's socket, made once
+	cfg   JournalConfig
+	q     *queue
+	addr  *net.UnixAddr // journald's socket, made once
+	batch batchSender   // the writer goroutine's own
 
 	mu     sync.Mutex
 	conn   *net.UnixConn
@@ -217,6 +220,33 @@ func (s *journalSink) socket() (*net.UnixConn, error) {
 		s.conn = c
 	}
 	return s.conn, nil
+}
+
+// deliverBatch sends the records that waited together with one sendmmsg
+// call where the system has it, as many as journald's socket takes; a
+// record that cannot go (too large for a datagram: it goes in a memfd)
+// takes the one-record path, which tells why and counts it.
+func (s *journalSink) deliverBatch(recs [][]byte) {
+	for len(recs) > 0 {
+		if len(recs) == 1 || s.q.abandoned.Load() {
+			s.deliver(recs[0])
+			recs = recs[1:]
+			continue
+		}
+		c, err := s.socket()
+		n, bytes := 0, 0
+		if err == nil {
+			_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+			n, bytes = s.batch.send(c, recs)
+		}
+		if n == 0 {
+			s.deliver(recs[0])
+			recs = recs[1:]
+			continue
+		}
+		s.q.passN(n, bytes)
+		recs = recs[n:]
+	}
 }
 
 func (s *journalSink) deliver(rec []byte) {

@@ -38,7 +38,7 @@ func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	e := f.kv.collect(fields)
 	defer putKV(e)
-	b = appendStdoutTime(b, ent.Time.Local())
+	b = appendStdoutTime(b, inZone(ent.Time))
 	b = append(b, ' ')
 	b = append(b, slogLevel(ent.Level)...)
 	// g3 sorts the (key, value) pairs. Numbers are rendered once into the

@@ -199,7 +199,7 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 		b = appendOr(b, f.cfg.MessageID, "-")
 		b = append(b, ' ')
 	} else {
-		b = appendRFC3164Time(b, ent.Time.Local())
+		b = appendRFC3164Time(b, inZone(ent.Time))
 		if f.hostname != "" {
 			b = append(b, ' ')
 			b = append(b, f.hostname...)
@@ -372,6 +372,7 @@ type datagramSink struct {
 	// writer goroutine touches it.
 	next   time.Time
 	closed atomic.Bool
+	batch  batchSender // the writer goroutine's own
 }
 
 func (s *datagramSink) dial() (net.Conn, error) {
@@ -434,6 +435,33 @@ func (s *datagramSink) deliver(rec []byte) {
 		s.next = time.Now().Add(s.cfg.ReconnectInterval)
 		s.mu.Unlock()
 		s.q.report(err)
+	}
+}
+
+// deliverBatch sends the records that waited together with one sendmmsg
+// call where the system has it, as many as the socket takes; a record
+// that cannot go takes the one-record path, which tells why and counts it.
+func (s *datagramSink) deliverBatch(recs [][]byte) {
+	for len(recs) > 0 {
+		if len(recs) == 1 {
+			s.deliver(recs[0])
+			return
+		}
+		c := s.connection()
+		if c == nil || s.q.abandoned.Load() {
+			s.deliver(recs[0]) // it drops the record, or Close has counted it
+			recs = recs[1:]
+			continue
+		}
+		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		n, bytes := s.batch.send(c, recs)
+		if n == 0 {
+			s.deliver(recs[0])
+			recs = recs[1:]
+			continue
+		}
+		s.q.passN(n, bytes)
+		recs = recs[n:]
 	}
 }
 

@@ -154,6 +154,19 @@ func slogLevel(l zapcore.Level) string {
 	}
 }
 
+// zone is the time zone of the RFC 3164 and stdout timestamps: nil for
+// time.Local, as g3's; the golden-bytes test sets UTC without touching
+// time.Local, which other goroutines read.
+var zone *time.Location
+
+// inZone returns t in the timestamps' zone.
+func inZone(t time.Time) time.Time {
+	if zone != nil {
+		return t.In(zone)
+	}
+	return t.Local()
+}
+
 // appendRFC3164Time appends "Jan  2 15:04:05" (day padded with a space) in
 // t's zone.
 func appendRFC3164Time(b []byte, t time.Time) []byte {

@@ -1,0 +1,78 @@
+package driver
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A batch of datagrams goes out in order, each its own datagram; one too
+// large for a datagram in the middle costs only itself (DropTooLarge), and
+// the records after it still go.
+func TestDatagramBatchKeepsOrderAndIsolatesTooLarge(t *testing.T) {
+	l, path := unixgramListener(t)
+	core, err := NewSyslog(SyslogConfig{Ident: "g3proxy", UnixPath: path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	s := core.q.sinks[0].(*datagramSink)
+	huge := []byte(strings.Repeat("x", 4<<20)) // more than a unix datagram carries
+	recs := [][]byte{[]byte("r0"), []byte("r1"), huge, []byte("r3"), []byte("r4")}
+	s.deliverBatch(recs) // the writer is idle: nothing was logged
+	for _, want := range []string{"r0", "r1", "r3", "r4"} {
+		if got := readDatagram(t, l); got != want {
+			t.Fatalf("received %.20q, want %q", got, want)
+		}
+	}
+	st := core.Stats()
+	if st.Passed != 4 || st.DropTooLarge != 1 || st.Bytes != 8 {
+		t.Errorf("stats %+v, want 4 passed (8 bytes) and 1 too large", st)
+	}
+}
+
+// The journal's batch reaches journald's socket in order, one datagram a
+// record.
+func TestJournalBatchKeepsOrder(t *testing.T) {
+	l, path := unixgramListener(t)
+	core := NewJournal(JournalConfig{Ident: "g3proxy", Path: path}, Options{})
+	defer core.Close()
+	s := core.q.sinks[0].(*journalSink)
+	var recs [][]byte
+	for i := 0; i < 50; i++ {
+		recs = append(recs, []byte(fmt.Sprintf("MESSAGE=%d\n", i)))
+	}
+	// Read while the batch goes: a unix socket queues only a few datagrams.
+	got := make(chan []string, 1)
+	go func() {
+		var ds []string
+		buf := make([]byte, 256)
+		for len(ds) < 50 {
+			l.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, _, err := l.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			ds = append(ds, string(buf[:n]))
+		}
+		got <- ds
+	}()
+	s.deliverBatch(recs)
+	ds := <-got
+	for i := range 50 {
+		if want := fmt.Sprintf("MESSAGE=%d\n", i); i >= len(ds) || ds[i] != want {
+			t.Fatalf("datagrams %q: number %d is not %q", ds, i, want)
+		}
+	}
+	if st := core.Stats(); st.Passed != 50 {
+		t.Errorf("stats %+v, want 50 passed", st)
+	}
+	l.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, _, err := l.ReadFrom(make([]byte, 64)); err == nil {
+		t.Error("a datagram more than the records")
+	} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+		t.Errorf("reading past the records: %v", err)
+	}
+}
