@@ -127,7 +127,7 @@ var (
 	_ zapcore.Encoder      = (*jsonEncoder)(nil)
 	_ zapcore.ArrayEncoder = (*jsonEncoder)(nil)
 
-	encoderPool = sync.Pool{New: func() any { return &jsonEncoder{bs: make([]byte, 0, 1024)} }}
+	encoderPool = sync.Pool{New: func() any { return &jsonEncoder{bs: make([]byte, 0, 1024), marks: make([]int, 0, 64)} }}
 	linePool    = buffer.NewPool()
 )
 

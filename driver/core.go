@@ -245,7 +245,7 @@ type queue struct {
 func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) *Core {
 	opts = opts.withDefaults()
 	q := &queue{name: name, ch: make(chan *queued, opts.QueueSize), opts: opts,
-		free: make(chan *queued, opts.QueueSize+opts.Writers+runtime.GOMAXPROCS(0)),
+		free: make(chan *queued, opts.QueueSize+opts.Writers*maxBatch+runtime.GOMAXPROCS(0)),
 		wake: make(chan struct{}, opts.Writers), wakeAt: max(opts.QueueSize/8, 1)}
 	for i := 0; i < opts.Writers; i++ {
 		s := newSink(q)
@@ -398,14 +398,24 @@ func (q *queue) abandon() {
 	q.st.closed.Add(q.enqueued.Load() - q.resolved)
 }
 
-// get and put recycle records.
+// get and put recycle records. When none is free, get makes a slab of
+// them at once (their buffers cut from one array): a burst that fills the
+// queue then costs one allocation per slab, not one per record.
 func (q *queue) get() *queued {
 	select {
 	case r := <-q.free:
 		return r
 	default:
-		return &queued{buf: make([]byte, 0, 2048)}
 	}
+	const n, size = 128, 2048
+	recs := make([]queued, n)
+	bufs := make([]byte, n*size)
+	for i := 1; i < n; i++ {
+		recs[i].buf = bufs[i*size : i*size : (i+1)*size]
+		q.put(&recs[i])
+	}
+	recs[0].buf = bufs[:0:size]
+	return &recs[0]
 }
 
 func (q *queue) put(r *queued) {
