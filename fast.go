@@ -27,31 +27,11 @@ var fastDisabled bool
 // fastFinished writes rec's keys into e's line (after a separator as
 // keyed does), or returns false having written nothing.
 func fastFinished(e *jsonEncoder, r *TaskLog) bool {
-	if fastDisabled || (r.Event != 0 && r.Event != EventFinished) || e.nest|e.openNamespaces != 0 {
+	if e.nest|e.openNamespaces != 0 {
 		return false
 	}
-	var tcp *TCPConnect
-	var http *HTTPForward
-	switch d := r.Detail.(type) {
-	case *TCPConnect:
-		tcp = d
-	case *HTTPForward:
-		if d == nil {
-			return false
-		}
-		http, tcp = d, &d.TCPConnect
-	default:
-		return false
-	}
-	if tcp == nil || !r.ServerType.IsValid() || r.ServerName == "" || r.TaskID == uuid.Nil ||
-		!r.Stage.IsValid() || r.StartAt.IsZero() || !r.Reason.IsValid() || r.TotalTime <= 0 ||
-		r.WaitTime < 0 || r.ReadyTime < 0 || !plainAddrPort(tcp.ServerAddr) || !plainAddrPort(tcp.ClientAddr) ||
-		tcp.ConnectTries < 0 || tcp.ConnectSpend < 0 || tcp.NextBindIP.Zone() != "" ||
-		tcp.NextBoundAddr.Addr().Zone() != "" || tcp.NextPeerAddr.Addr().Zone() != "" {
-		return false
-	}
-	if http != nil && (http.Method == "" || http.URI == "" || http.PipelineWait < 0 || !fastStatus(http.RspStatus) ||
-		!fastStatus(http.OriginStatus) || http.ReqSendHdr < 0 || http.ReqSendAll < 0 || http.RspRecvHdr < 0 || http.RspRecvAll < 0) {
+	tcp, http, ok := fastCheck(r)
+	if !ok {
 		return false
 	}
 	bs := e.bs
@@ -63,12 +43,60 @@ func fastFinished(e *jsonEncoder, r *TaskLog) bool {
 		}
 	}
 	logger := len(bs)
+	bs = fastHead(bs, r)
+	body := len(bs) + 1 // after the comma each key below starts with
+	if bs, ok = fastBody(bs, r, tcp, http); !ok {
+		return false // e.bs is as it was: bs only grew past its length
+	}
+	e.bs = bs
+	e.marks = append(e.marks, logger<<1|1, body<<1)
+	return true
+}
+
+// fastCheck reports whether the straight-line writer takes r, and its
+// TCP keys and HTTP ones (nil for a TcpConnect).
+func fastCheck(r *TaskLog) (tcp *TCPConnect, http *HTTPForward, ok bool) {
+	if fastDisabled || (r.Event != 0 && r.Event != EventFinished) {
+		return nil, nil, false
+	}
+	switch d := r.Detail.(type) {
+	case *TCPConnect:
+		tcp = d
+	case *HTTPForward:
+		if d == nil {
+			return nil, nil, false
+		}
+		http, tcp = d, &d.TCPConnect
+	default:
+		return nil, nil, false
+	}
+	if tcp == nil || !r.ServerType.IsValid() || r.ServerName == "" || r.TaskID == uuid.Nil ||
+		!r.Stage.IsValid() || r.StartAt.IsZero() || !r.Reason.IsValid() || r.TotalTime <= 0 ||
+		r.WaitTime < 0 || r.ReadyTime < 0 || !plainAddrPort(tcp.ServerAddr) || !plainAddrPort(tcp.ClientAddr) ||
+		tcp.ConnectTries < 0 || tcp.ConnectSpend < 0 || tcp.NextBindIP.Zone() != "" ||
+		tcp.NextBoundAddr.Addr().Zone() != "" || tcp.NextPeerAddr.Addr().Zone() != "" {
+		return nil, nil, false
+	}
+	if http != nil && (http.Method == "" || http.URI == "" || http.PipelineWait < 0 || !fastStatus(http.RspStatus) ||
+		!fastStatus(http.OriginStatus) || http.ReqSendHdr < 0 || http.ReqSendAll < 0 || http.RspRecvHdr < 0 || http.RspRecvAll < 0) {
+		return nil, nil, false
+	}
+	return tcp, http, true
+}
+
+// fastHead writes the logger keys, server_name and server_type.
+func fastHead(bs []byte, r *TaskLog) []byte {
 	bs = append(bs, `"server_name":`...)
 	bs = appendQuoted(bs, r.ServerName)
 	bs = append(bs, `,"server_type":"`...)
 	bs = append(bs, r.ServerType.String()...)
-	bs = append(bs, '"')
-	body := len(bs) + 1 // after the comma each key below starts with
+	return append(bs, '"')
+}
+
+// fastBody writes the other keys, last to first, each after a comma; it
+// returns false (having written past len(bs) only) when the upstream
+// needs the generic walk.
+func fastBody(bs []byte, r *TaskLog, tcp *TCPConnect, http *HTTPForward) ([]byte, bool) {
 	if http != nil {
 		bs = fastDur(bs, `,"dur_rsp_recv_all":"`, http.RspRecvAll)
 		bs = fastDur(bs, `,"dur_rsp_recv_hdr":"`, http.RspRecvHdr)
@@ -119,7 +147,7 @@ func fastFinished(e *jsonEncoder, r *TaskLog) bool {
 	}
 	var ok bool
 	if bs, ok = fastUpstream(bs, tcp.Upstream); !ok {
-		return false // e.bs is as it was: bs only grew past its length
+		return bs, false
 	}
 	bs = append(bs, `,"client_addr":"`...)
 	bs = tcp.ClientAddr.AppendTo(bs)
@@ -148,9 +176,7 @@ func fastFinished(e *jsonEncoder, r *TaskLog) bool {
 	} else {
 		bs = append(bs, `","task_type":"TcpConnect"`...)
 	}
-	e.bs = bs
-	e.marks = append(e.marks, logger<<1|1, body<<1)
-	return true
+	return bs, true
 }
 
 func appendQuoted(bs []byte, s string) []byte {
