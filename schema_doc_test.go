@@ -51,7 +51,7 @@ var taskTypes = []TaskType{TaskTypeTCPConnect, TaskTypeHTTPForward, TaskTypeFTPO
 
 func genKeyTable() string {
 	var b strings.Builder
-	b.WriteString("| task type | event | keys, in the order tasklog writes them |\n|---|---|---|\n")
+	b.WriteString("| task type | event | keys, in the order of g3's source |\n|---|---|---|\n")
 	for _, typ := range taskTypes {
 		for _, ev := range allEvents {
 			if _, ok := g3Keys[typ][ev]; !ok {
@@ -79,7 +79,7 @@ func escapeKeys(typ EscapeType) []string {
 
 func genEscape() string {
 	var b strings.Builder
-	b.WriteString("| escape_type | keys, in the order tasklog writes them |\n|---|---|\n")
+	b.WriteString("| escape_type | keys, in the order of g3's source |\n|---|---|\n")
 	for t := EscapeType(1); t < escapeTypeEnd; t++ {
 		b.WriteString("| " + t.String() + " | " + strings.Join(escapeKeys(t), " ") + " |\n")
 	}
@@ -108,7 +108,7 @@ func resolveKeys() []string {
 
 func genResolve() string {
 	var b strings.Builder
-	b.WriteString("Keys, in the order tasklog writes them: " + strings.Join(resolveKeys(), " ") + "\n\n")
+	b.WriteString("Keys, in the order of g3's source: " + strings.Join(resolveKeys(), " ") + "\n\n")
 	for _, e := range []struct {
 		name  string
 		words []string

@@ -5,7 +5,7 @@
 package g3schema
 
 // shapes lists, per log type, sub-type and event, the keys a record
-// carries in the order tasklog writes them, with their value kind, enum
+// carries in the order of g3's source, with their value kind, enum
 // table and whether the record must carry them.
 var shapes = []Shape{
 	{LogType: "Task", Type: "TcpConnect", Event: "Created", Keys: []Key{
