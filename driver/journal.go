@@ -227,26 +227,14 @@ func (s *journalSink) socket() (*net.UnixConn, error) {
 // record that cannot go (too large for a datagram: it goes in a memfd)
 // takes the one-record path, which tells why and counts it.
 func (s *journalSink) deliverBatch(recs [][]byte) {
-	for len(recs) > 0 {
-		if len(recs) == 1 || s.q.abandoned.Load() {
-			s.deliver(recs[0])
-			recs = recs[1:]
-			continue
-		}
-		c, err := s.socket()
-		n, bytes := 0, 0
-		if err == nil {
-			_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-			n, bytes = s.batch.send(c, recs)
-		}
-		if n == 0 {
-			s.deliver(recs[0])
-			recs = recs[1:]
-			continue
-		}
-		s.q.passN(n, bytes)
-		recs = recs[n:]
+	sendBatch(recs, s, s.q, &s.batch, s.cfg.WriteTimeout)
+}
+
+func (s *journalSink) batchConn() net.Conn {
+	if c, err := s.socket(); err == nil {
+		return c
 	}
+	return nil
 }
 
 func (s *journalSink) deliver(rec []byte) {

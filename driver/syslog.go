@@ -442,25 +442,43 @@ func (s *datagramSink) deliver(rec []byte) {
 // call where the system has it, as many as the socket takes; a record
 // that cannot go takes the one-record path, which tells why and counts it.
 func (s *datagramSink) deliverBatch(recs [][]byte) {
+	sendBatch(recs, s, s.q, &s.batch, s.cfg.WriteTimeout)
+}
+
+func (s *datagramSink) batchConn() net.Conn {
+	if c := s.connection(); c != nil {
+		return c
+	}
+	return nil
+}
+
+// datagramSender is a datagram sink as sendBatch uses it: its one-record
+// path, and its socket now (nil: none).
+type datagramSender interface {
+	deliver(rec []byte)
+	batchConn() net.Conn
+}
+
+// sendBatch is the datagram sinks' deliverBatch: while more than one
+// record is left, the socket takes as many as it does with one call; the
+// first of the rest, or one that cannot go, or any once Close has given
+// up, takes the sink's one-record path, which sends, drops or leaves it
+// to Close, and counts it.
+func sendBatch(recs [][]byte, s datagramSender, q *queue, b *batchSender, timeout time.Duration) {
 	for len(recs) > 0 {
-		if len(recs) == 1 {
-			s.deliver(recs[0])
-			return
+		n, bytes := 0, 0
+		if len(recs) > 1 && !q.abandoned.Load() {
+			if c := s.batchConn(); c != nil {
+				_ = c.SetWriteDeadline(time.Now().Add(timeout))
+				n, bytes = b.send(c, recs)
+			}
 		}
-		c := s.connection()
-		if c == nil || s.q.abandoned.Load() {
-			s.deliver(recs[0]) // it drops the record, or Close has counted it
-			recs = recs[1:]
-			continue
-		}
-		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-		n, bytes := s.batch.send(c, recs)
 		if n == 0 {
 			s.deliver(recs[0])
 			recs = recs[1:]
 			continue
 		}
-		s.q.passN(n, bytes)
+		q.passN(n, bytes)
 		recs = recs[n:]
 	}
 }
