@@ -111,7 +111,7 @@ type jsonEncoder struct {
 
 	// marks holds where each top-level key starts in bs (the offset of
 	// its opening quote, shifted left by one) with the low bit set for a
-	// logger key that g3 writes before the others (see encodeLine). A key
+	// logger key that g3 writes before the others (see assemble). A key
 	// inside an object, an array or a namespace is not top-level: nest
 	// counts the objects and arrays open. hoist marks the keys a record
 	// writes through jsonKeyWriter while it is set.
@@ -511,7 +511,7 @@ func (e *jsonEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*b
 // drivers of package driver find it with an interface assertion). It
 // never fails; the error is there for that interface's sake.
 func (e *jsonEncoder) AppendEntry(dst []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	if f, line := e.direct(dst, ent, fields); f != nil {
+	if f, line := e.direct(dst, false, ent, fields); f != nil {
 		putEncoder(f)
 		return line, nil
 	}
@@ -528,7 +528,7 @@ func (e *jsonEncoder) AppendEntry(dst []byte, ent zapcore.Entry, fields []zapcor
 // encodeLine encodes the entry into a pooled encoder's bytes, from start
 // on; the caller puts the encoder back once it has used them.
 func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) (*jsonEncoder, int) {
-	if f, _ := e.direct(nil, ent, fields); f != nil {
+	if f, _ := e.direct(nil, true, ent, fields); f != nil {
 		return f, 0
 	}
 	f, callEnd := e.encodeFields(fields)
@@ -540,10 +540,10 @@ func (e *jsonEncoder) encodeLine(ent zapcore.Entry, fields []zapcore.Field) (*js
 // straight-line writer takes and nothing else, in g3's order with no copy
 // of its keys: the record's logger keys, the context's keys last to
 // first, the record's other keys, the entry's. It appends the line to dst,
-// or with a nil dst to a pooled encoder's own bytes, and returns the line
-// and the pooled encoder (its bytes the line when dst was nil; put it
-// back once done), or nil for any other entry.
-func (e *jsonEncoder) direct(dst []byte, ent zapcore.Entry, fields []zapcore.Field) (*jsonEncoder, []byte) {
+// or with mine to a pooled encoder's own bytes, and returns the line and
+// the pooled encoder (its bytes the line with mine; put it back once
+// done), or nil for any other entry.
+func (e *jsonEncoder) direct(dst []byte, mine bool, ent zapcore.Entry, fields []zapcore.Field) (*jsonEncoder, []byte) {
 	if len(fields) != 1 || fields[0].Type != zapcore.InlineMarshalerType || e.openNamespaces != 0 {
 		return nil, nil
 	}
@@ -557,7 +557,7 @@ func (e *jsonEncoder) direct(dst []byte, ent zapcore.Entry, fields []zapcore.Fie
 	}
 	f := getEncoder()
 	f.cfg = e.cfg
-	own, mine := f.bs[:0], dst == nil
+	own := f.bs[:0]
 	if mine {
 		dst = own
 	}

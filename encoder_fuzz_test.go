@@ -232,6 +232,15 @@ func encodeBoth(in *fuzzInput) (want, got []byte, err error) {
 			if err != nil || string(line) != "prefix"+buf.String() {
 				return nil, fmt.Errorf("AppendEntry wrote %q, %v; EncodeEntry %q", line, err, buf.String())
 			}
+			// A nil dst gets a slice of the caller's, not the pool's: the
+			// next line, of another message, leaves it as it is.
+			line, _ = je.AppendEntry(nil, ent, fields)
+			other := ent
+			other.Message += "!"
+			_, _ = je.AppendEntry(nil, other, fields)
+			if string(line) != buf.String() {
+				return nil, fmt.Errorf("AppendEntry(nil) wrote %q, then it changed; EncodeEntry %q", line, buf.String())
+			}
 		}
 		return append([]byte(nil), buf.Bytes()...), nil
 	}

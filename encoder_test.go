@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 func needsEscape(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }
@@ -173,6 +174,38 @@ func TestConcurrentEncodingBothEncoders(t *testing.T) {
 		}
 		if n := strings.Count(buf.String(), "\n"); n != 1000 {
 			t.Errorf("%s: %d lines, want 1000", enc.name, n)
+		}
+	}
+}
+
+// AppendEntry writes EncodeEntry's line after what dst holds; with a nil
+// dst the line is the caller's own, which the next call leaves as it is,
+// whether the entry takes the direct path (one task record) or not.
+func TestAppendEntry(t *testing.T) {
+	enc := NewEncoder(EncoderConfig())
+	zap.String("daemon_name", "d").AddTo(enc)
+	app := enc.(interface {
+		AppendEntry([]byte, zapcore.Entry, []zapcore.Field) ([]byte, error)
+	})
+	for _, fields := range [][]zapcore.Field{{Field(tcpConnectRecord())}, {zap.String("k", "v")}} {
+		ent := zapcore.Entry{Message: "first", Time: testStart}
+		buf, err := enc.EncodeEntry(ent, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := buf.String()
+		buf.Free()
+		got, err := app.AppendEntry([]byte("prefix"), ent, fields)
+		if err != nil || string(got) != "prefix"+want {
+			t.Errorf("AppendEntry after a prefix = %q, %v; want the prefix and %q", got, err, want)
+		}
+		line, _ := app.AppendEntry(nil, ent, fields)
+		held := string(line)
+		next := ent
+		next.Message = "second, a longer message than the first"
+		_, _ = app.AppendEntry(nil, next, fields)
+		if held != want || string(line) != want {
+			t.Errorf("AppendEntry(nil) = %q, and after the next call %q; want %q both times", held, line, want)
 		}
 	}
 }
