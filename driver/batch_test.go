@@ -76,3 +76,24 @@ func TestJournalBatchKeepsOrder(t *testing.T) {
 		t.Errorf("reading past the records: %v", err)
 	}
 }
+
+// A batch written to an io.Writer counts its records and every byte,
+// a batch larger than the writer keeps for the next included.
+func TestWriterBatchCountsBytes(t *testing.T) {
+	var out strings.Builder
+	core := NewStdout(&out, Options{})
+	defer core.Close()
+	s := core.q.sinks[0].(*writerSink)
+	for _, size := range []int{10, 100 << 10} { // the second outgrows the kept buffer
+		recs := [][]byte{[]byte(strings.Repeat("a", size) + "\n"), []byte(strings.Repeat("b", size) + "\n")}
+		before := core.Stats()
+		s.deliverBatch(recs) // the writer is idle: nothing was logged
+		st := core.Stats()
+		if got, want := st.Bytes-before.Bytes, uint64(2*(size+1)); got != want || st.Passed-before.Passed != 2 {
+			t.Errorf("records of %d bytes: counted %d passed, %d bytes; want 2, %d", size, st.Passed-before.Passed, got, want)
+		}
+	}
+	if out.Len() != 2*11+2*(100<<10+1) {
+		t.Errorf("wrote %d bytes", out.Len())
+	}
+}

@@ -212,21 +212,7 @@ func newWriterSinks(w io.Writer) func(*queue) sink {
 	return func(q *queue) sink { return &writerSink{w: w, q: q, mu: mu} }
 }
 
-func (s *writerSink) deliver(rec []byte) {
-	s.mu.Lock()
-	if s.q.abandoned.Load() {
-		s.mu.Unlock()
-		return
-	}
-	_, err := s.w.Write(rec)
-	s.mu.Unlock()
-	if err != nil {
-		s.q.drop(dropPeerUnreachable, 1)
-		s.q.report(err)
-		return
-	}
-	s.q.pass(len(rec))
-}
+func (s *writerSink) deliver(rec []byte) { s.write(rec, 1) }
 
 func (s *writerSink) deliverBatch(recs [][]byte) {
 	if len(recs) == 1 {
@@ -237,22 +223,28 @@ func (s *writerSink) deliverBatch(recs [][]byte) {
 	for _, r := range recs {
 		s.buf = append(s.buf, r...)
 	}
+	s.write(s.buf, len(recs))
+	if cap(s.buf) > 2*maxBatchBytes {
+		s.buf = nil // let a batch of huge records go
+	}
+}
+
+// write writes p, the bytes of n records, whole under the writers' lock,
+// and counts the records passed, or dropped when the write fails.
+func (s *writerSink) write(p []byte, n int) {
 	s.mu.Lock()
 	if s.q.abandoned.Load() {
 		s.mu.Unlock()
 		return
 	}
-	_, err := s.w.Write(s.buf)
+	_, err := s.w.Write(p)
 	s.mu.Unlock()
-	if cap(s.buf) > 2*maxBatchBytes {
-		s.buf = nil // let a batch of huge records go
-	}
 	if err != nil {
-		s.q.drop(dropPeerUnreachable, len(recs))
+		s.q.drop(dropPeerUnreachable, n)
 		s.q.report(err)
 		return
 	}
-	s.q.passN(len(recs), len(s.buf))
+	s.q.passN(n, len(p))
 }
 
 // close does nothing: an io.Writer has no connection to give up, and a
