@@ -84,14 +84,10 @@ func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 // appendStdoutTime appends "Jan 02 15:04:05.000" (the day zero-padded,
 // milliseconds truncated) in t's zone, as that layout does.
 func appendStdoutTime(b []byte, t time.Time) []byte {
-	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
 	_, mon, day := t.Date()
-	h, m, s := t.Clock()
 	ms := t.Nanosecond() / 1e6
-	b = append(b, months[3*(mon-1):3*mon]...)
-	return append(b, ' ', byte('0'+day/10), byte('0'+day%10), ' ',
-		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+s/10), byte('0'+s%10),
-		'.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	b = append(appendMonth(b, mon), ' ', byte('0'+day/10), byte('0'+day%10), ' ')
+	return append(appendClock(b, t), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
 // sortCacheOff turns the last sort's reuse off, for the test that holds

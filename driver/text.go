@@ -170,17 +170,26 @@ func inZone(t time.Time) time.Time {
 // appendRFC3164Time appends "Jan  2 15:04:05" (day padded with a space) in
 // t's zone.
 func appendRFC3164Time(b []byte, t time.Time) []byte {
-	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
 	_, mon, day := t.Date()
-	h, m, s := t.Clock()
-	b = append(b, months[3*(mon-1):3*mon]...)
-	b = append(b, ' ')
+	b = appendMonth(b, mon)
 	if day < 10 {
-		b = append(b, ' ', byte('0'+day))
+		b = append(b, ' ', ' ', byte('0'+day))
 	} else {
-		b = append(b, byte('0'+day/10), byte('0'+day%10))
+		b = append(b, ' ', byte('0'+day/10), byte('0'+day%10))
 	}
-	return append(b, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10),
+	return appendClock(append(b, ' '), t)
+}
+
+// appendMonth appends the month's three-letter English name.
+func appendMonth(b []byte, mon time.Month) []byte {
+	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+	return append(b, months[3*(mon-1):3*mon]...)
+}
+
+// appendClock appends "15:04:05".
+func appendClock(b []byte, t time.Time) []byte {
+	h, m, s := t.Clock()
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10),
 		':', byte('0'+s/10), byte('0'+s%10))
 }
 
