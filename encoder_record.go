@@ -34,7 +34,7 @@ func (w *jsonKeyWriter) keyed(key string) []byte {
 }
 
 // logger marks the keys written until it is called again with false as
-// logger keys, which the line carries first (see encodeLine).
+// logger keys, which the line carries first (see assemble).
 func (w *jsonKeyWriter) logger(on bool) { w.hoist = on }
 
 // str scans val once: a plain ASCII prefix is copied as it is, and only
