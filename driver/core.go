@@ -134,6 +134,7 @@ type dropCause uint8
 const (
 	dropPeerUnreachable dropCause = iota
 	dropTooLarge
+	dropFormatFailed // a deferred record the writer could not render
 )
 
 // formatter turns an entry into the bytes one delivery sends. It runs on
@@ -149,11 +150,41 @@ type formatter interface {
 	with(fields []zapcore.Field) formatter
 }
 
-// queued is a record's bytes as they travel through the queue. Records
-// are recycled through the queue's free list, so that a record costs no
-// allocation.
+// lineFormatter is a formatter whose records its writer renders (the
+// deferred path). For the entries its fast path takes, the logging
+// goroutine only writes tasklog.NewEncoder's JSON line of the fields (the
+// context's included), which is all the JSON driver does, and the writer
+// turns the line into the record's bytes: format's bytes for the same
+// entry (TestRenderMatchesFormat holds them to it). Other entries are
+// formatted on the logging goroutine, as every record of the other
+// formatters is. Deferring the whole formatting (collecting each
+// record's keys on the logging goroutine, rendering them on the writer)
+// was tried before and halved a driver's throughput; a line is compact,
+// costs the logging goroutine no more than the JSON driver's record, and
+// leaves the writer a single pass over it.
+type lineFormatter interface {
+	formatter
+	// defers reports whether this formatter takes the deferred path at
+	// all (a CEE syslog formatter does not: its body is the line).
+	defers() bool
+	// line appends the JSON line of fields to buf, or returns false,
+	// having appended nothing that counts, for fields whose line render
+	// could not take back.
+	line(buf []byte, fields []zapcore.Field) ([]byte, bool)
+	// render appends the record of ent and its line to b; scratch is the
+	// writer's. It returns false only if the line is not one that line
+	// wrote (a bug, counted as DropFormatFailed).
+	render(b []byte, ent *zapcore.Entry, line []byte, scratch *[]byte) ([]byte, bool)
+}
+
+// queued is a record's bytes as they travel through the queue: the bytes
+// the sink sends or, when lf is set, the line the writer renders them
+// from, with the entry's own keys (ent). Records are recycled through the
+// queue's free list, so that a record costs no allocation.
 type queued struct {
 	buf []byte
+	lf  lineFormatter
+	ent zapcore.Entry
 }
 
 // sink delivers formatted records, one writer goroutine at a time per
@@ -187,7 +218,16 @@ type drainer interface{ drain() }
 type Core struct {
 	zapcore.LevelEnabler
 	fmt formatter
+	lf  lineFormatter // fmt, when it defers
 	q   *queue
+}
+
+// deferring returns f as a lineFormatter when it takes the deferred path.
+func deferring(f formatter) lineFormatter {
+	if lf, ok := f.(lineFormatter); ok && lf.defers() {
+		return lf
+	}
+	return nil
 }
 
 var _ zapcore.Core = (*Core)(nil)
@@ -253,7 +293,7 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 		q.wg.Add(1)
 		go q.run(s)
 	}
-	return &Core{LevelEnabler: opts.Level, fmt: f, q: q}
+	return &Core{LevelEnabler: opts.Level, fmt: f, lf: deferring(f), q: q}
 }
 
 // nap is how long an idle writer waits before it looks at the queue
@@ -285,6 +325,7 @@ func (q *queue) run(s sink) {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
 	bs, batching := s.(multiSink)
+	var w renderBuf
 	var batch []*queued
 	var bufs [][]byte
 	for {
@@ -294,19 +335,21 @@ func (q *queue) run(s sink) {
 		}
 		if !batching {
 			if !q.abandoned.Load() {
-				s.deliver(r.buf)
+				if b, ok := w.one(q, r); ok {
+					s.deliver(b)
+				}
 			}
 			q.put(r)
 			q.processed.Add(1)
 			continue
 		}
-		batch, bufs = append(batch[:0], r), append(bufs[:0], r.buf)
+		batch = append(batch[:0], r)
 		size, open := len(r.buf), true
 		for open && len(batch) < maxBatch && size < maxBatchBytes {
 			select {
 			case r, open = <-q.ch:
 				if open {
-					batch, bufs = append(batch, r), append(bufs, r.buf)
+					batch = append(batch, r)
 					size += len(r.buf)
 				}
 				continue
@@ -315,7 +358,9 @@ func (q *queue) run(s sink) {
 			break
 		}
 		if !q.abandoned.Load() {
-			bs.deliverBatch(bufs)
+			if bufs = w.all(q, batch, bufs[:0]); len(bufs) > 0 {
+				bs.deliverBatch(bufs)
+			}
 		}
 		for _, r := range batch {
 			q.put(r)
@@ -326,6 +371,79 @@ func (q *queue) run(s sink) {
 			return
 		}
 	}
+}
+
+// renderBuf is a writer's memory for the records it renders (see
+// lineFormatter): the rendered bytes of a batch, back to back, which the
+// sink sends before the next batch reuses them, so that no record needs
+// a second buffer of its own.
+type renderBuf struct {
+	arena, scratch []byte
+	ends           []int // each batch record's end in arena; direct, failed
+}
+
+const (
+	direct = -1 // the record's bytes are its buf
+	failed = -2 // rendering failed, counted
+)
+
+// one returns a record's bytes, rendered if it was deferred; false when
+// rendering failed (counted as DropFormatFailed and reported).
+func (w *renderBuf) one(q *queue, r *queued) ([]byte, bool) {
+	if r.lf == nil {
+		return r.buf, true
+	}
+	out, ok := r.lf.render(w.arena[:0], &r.ent, r.buf, &w.scratch)
+	w.arena = out[:0]
+	if !ok {
+		q.renderFailed()
+	}
+	return out, ok
+}
+
+// all appends the bytes of each record of a batch to bufs, rendering the
+// deferred ones into the arena; a record that fails to render is left
+// out, counted.
+func (w *renderBuf) all(q *queue, batch []*queued, bufs [][]byte) [][]byte {
+	w.arena, w.ends = w.arena[:0], w.ends[:0]
+	for _, r := range batch {
+		if r.lf == nil {
+			w.ends = append(w.ends, direct)
+			continue
+		}
+		start := len(w.arena)
+		out, ok := r.lf.render(w.arena, &r.ent, r.buf, &w.scratch)
+		if !ok {
+			q.renderFailed()
+			w.arena = out[:start]
+			w.ends = append(w.ends, failed)
+			continue
+		}
+		w.arena = out
+		w.ends = append(w.ends, len(out))
+	}
+	start := 0
+	for i, end := range w.ends {
+		switch end {
+		case direct:
+			bufs = append(bufs, batch[i].buf)
+		case failed:
+		default:
+			bufs = append(bufs, w.arena[start:end:end])
+			start = end
+		}
+	}
+	if cap(w.arena) > 4*maxBatchBytes {
+		w.arena = nil // let a batch that grew large go, once sent
+	}
+	return bufs
+}
+
+// renderFailed counts and reports a deferred record the writer could not
+// render: a bug, since line only writes lines render takes.
+func (q *queue) renderFailed() {
+	q.drop(dropFormatFailed, 1)
+	q.report(errors.New("format: a deferred record could not be rendered"))
 }
 
 // next returns the next queued record, or false once ch is closed and
@@ -377,6 +495,8 @@ func (q *queue) drop(cause dropCause, n int) {
 		switch cause {
 		case dropTooLarge:
 			q.st.tooLarge.Add(uint64(n))
+		case dropFormatFailed:
+			q.st.formatFailed.Add(uint64(n))
 		default:
 			q.st.peerUnreachable.Add(uint64(n))
 		}
@@ -422,7 +542,7 @@ func (q *queue) put(r *queued) {
 	if cap(r.buf) > 64<<10 {
 		return // let a record that grew large go
 	}
-	r.buf = r.buf[:0]
+	r.buf, r.lf, r.ent = r.buf[:0], nil, zapcore.Entry{}
 	select {
 	case q.free <- r:
 	default:
@@ -446,7 +566,8 @@ func (q *queue) report(err error) {
 // With implements zapcore.Core: a Core that adds fields to every entry,
 // sharing this one's queue.
 func (c *Core) With(fields []zapcore.Field) zapcore.Core {
-	return &Core{LevelEnabler: c.LevelEnabler, fmt: c.fmt.with(fields), q: c.q}
+	f := c.fmt.with(fields)
+	return &Core{LevelEnabler: c.LevelEnabler, fmt: f, lf: deferring(f), q: c.q}
 }
 
 // Check implements zapcore.Core.
@@ -465,8 +586,12 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q := c.q
 	r := q.get()
-	buf, err := c.fmt.format(r.buf, ent, fields)
-	r.buf = buf
+	var err error
+	if buf, ok := c.deferLine(r.buf, fields); ok {
+		r.buf, r.lf, r.ent = buf, c.lf, ent
+	} else {
+		r.buf, err = c.fmt.format(buf[:0], ent, fields)
+	}
 	if err != nil {
 		q.st.total.Add(1)
 		q.st.formatFailed.Add(1)
@@ -495,6 +620,15 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 		q.put(r)
 	}
 	return nil
+}
+
+// deferLine writes the entry's line for the writer to render, when the
+// formatter defers and the fields can take the line.
+func (c *Core) deferLine(buf []byte, fields []zapcore.Field) ([]byte, bool) {
+	if c.lf == nil || fastLinesOff {
+		return buf, false
+	}
+	return c.lf.line(buf, fields)
 }
 
 // ErrTimeout is returned by Sync and Close when the records could not be

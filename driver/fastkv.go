@@ -50,9 +50,9 @@ func (l fastLines) encoder() entryAppender {
 }
 
 // with returns the fast path with fields added to its context, or off
-// when one of them cannot take it.
+// when one of them cannot take it, or could not be deferred.
 func (l fastLines) with(fields []zapcore.Field) fastLines {
-	if l.off || !safeFields(fields) {
+	if l.off || !deferrable(fields) {
 		return fastLines{off: true}
 	}
 	enc := l.encoder().Clone()
@@ -72,6 +72,42 @@ func (l fastLines) line(fields []zapcore.Field) *kvEncoder {
 	e := getKV()
 	e.arena, _ = l.encoder().AppendEntry(e.arena[:0], zapcore.Entry{}, fields)
 	return e
+}
+
+// appendLine appends NewEncoder's JSON line of the fields, the context's
+// included, for the deferred path (see lineFormatter), or returns false
+// when a field might write what appendLineKVs does not take back.
+func (l fastLines) appendLine(buf []byte, fields []zapcore.Field) ([]byte, bool) {
+	if l.off || !deferrable(fields) {
+		return buf, false
+	}
+	buf, err := l.encoder().AppendEntry(buf, zapcore.Entry{}, fields)
+	return buf, err == nil
+}
+
+// deferrable reports whether every field takes the fast path and is sure
+// to be taken back from the line, which appendLineKVs checks only as it
+// renders: its key needs no JSON escape, and it is not an error (whose
+// JSON may add an array of causes).
+func deferrable(fields []zapcore.Field) bool {
+	for i := range fields {
+		f := &fields[i]
+		if f.Type == zapcore.ErrorType || !plainKey(f.Key) {
+			return false
+		}
+	}
+	return safeFields(fields)
+}
+
+// plainKey reports whether JSON writes key as it is: printable ASCII
+// without '"' or '\\'.
+func plainKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // safeFields reports whether every field is of a type whose JSON form
@@ -152,10 +188,13 @@ func appendLineKVs(b, line []byte, scratch *[]byte, sd, strict bool) ([]byte, bo
 		if c != '"' {
 			// A number or bool, as it is (quoted in structured data).
 			vs := i
+			boolean := c == 't' || c == 'f'
 			for ; i < n-1 && line[i] != ','; i++ {
 				switch line[i] {
 				case '.', 'e', 'E', '{', '[', '"', 'n':
-					return b, false // a float, or not a literal
+					if !boolean {
+						return b, false // a float, or not a literal
+					}
 				}
 			}
 			if sd {

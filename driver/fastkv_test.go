@@ -183,3 +183,75 @@ func TestStdoutSortReuseMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+// The deferred path (see lineFormatter): what a writer renders from the
+// line the logging goroutine wrote is, byte for byte, what format writes
+// on the kvEncoder's path, for random contexts and fields; and every
+// entry whose line was taken renders.
+func TestRenderMatchesFormat(t *testing.T) {
+	defer func() { fastLinesOff = false }()
+	formats := deferringFormats(t)
+	rng := rand.New(rand.NewSource(13))
+	deferred := map[string]int{}
+	var scratch []byte
+	const n = 4000
+	for i := 0; i < n; i++ {
+		var ctx, fields []zapcore.Field
+		for n := rng.Intn(3); n > 0; n-- {
+			ctx = append(ctx, randomField(rng))
+		}
+		for n := rng.Intn(4); n > 0; n-- {
+			fields = append(fields, randomField(rng))
+		}
+		ent := zapcore.Entry{Level: zapcore.Level(rng.Intn(6) - 1), Time: g3bytesTime.Add(time.Duration(rng.Int63n(int64(time.Hour)))), Message: randomText(rng)}
+		for name, f := range formats {
+			fastLinesOff = false
+			lf := deferring(f.with(ctx))
+			if lf == nil {
+				continue
+			}
+			line, ok := lf.line(nil, fields)
+			if !ok {
+				continue
+			}
+			deferred[name]++
+			got, ok := lf.render([]byte("before"), &ent, line, &scratch)
+			if !ok {
+				t.Fatalf("%s, entry %d (context %v, fields %v): the line was taken but does not render:\n%s", name, i, ctx, fields, line)
+			}
+			fastLinesOff = true
+			want, err := f.with(ctx).format([]byte("before"), ent, fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("%s, entry %d (context %v, fields %v): rendered from the line\n%q\nformatted\n%q", name, i, ctx, fields, got, want)
+			}
+		}
+	}
+	for name := range formats {
+		if deferred[name] < n/10 {
+			t.Errorf("%s: only %d of %d entries were deferred: the test does not exercise the path", name, deferred[name], n)
+		}
+	}
+	t.Logf("deferred of %d: %v", n, deferred)
+}
+
+// deferringFormats are the formatters that take the deferred path, in the
+// configurations whose rendering differs.
+func deferringFormats(t *testing.T) map[string]formatter {
+	syslog := func(cfg SyslogConfig) formatter {
+		cfg.Ident, cfg.UnixPath = "g3proxy", "/dev/null"
+		f, err := newSyslogFormatter(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	return map[string]formatter{
+		"rfc3164":        syslog(SyslogConfig{AppendReportTS: true}),
+		"rfc3164-host":   syslog(SyslogConfig{EmitHostname: true}),
+		"rfc5424":        syslog(SyslogConfig{RFC5424: true, AppendReportTS: true, MessageID: "m"}),
+		"rfc5424-strict": syslog(SyslogConfig{RFC5424: true, RFC5424Strict: true}),
+	}
+}

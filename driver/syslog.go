@@ -182,34 +182,7 @@ func (f *syslogFormatter) with(fields []zapcore.Field) formatter {
 }
 
 func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	pri := int(f.fac)<<3 | severity(ent.Level)
-	b = append(b, '<')
-	b = strconv.AppendInt(b, int64(pri), 10)
-	b = append(b, '>')
-	if f.cfg.RFC5424 {
-		b = append(b, '1', ' ')
-		b = appendRFC5424Time(b, ent.Time)
-		b = append(b, ' ')
-		b = appendOr(b, f.hostname, "-")
-		b = append(b, ' ')
-		b = append(b, f.cfg.Ident...)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(f.pid), 10)
-		b = append(b, ' ')
-		b = appendOr(b, f.cfg.MessageID, "-")
-		b = append(b, ' ')
-	} else {
-		b = appendRFC3164Time(b, inZone(ent.Time))
-		if f.hostname != "" {
-			b = append(b, ' ')
-			b = append(b, f.hostname...)
-		}
-		b = append(b, ' ')
-		b = append(b, f.cfg.Ident...)
-		b = append(b, '[')
-		b = strconv.AppendInt(b, int64(f.pid), 10)
-		b = append(b, ']', ':', ' ')
-	}
+	b = f.header(b, &ent)
 	if f.cee != nil {
 		if f.cfg.RFC5424Strict {
 			b = append(b, '-', ' ')
@@ -223,7 +196,7 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 	e := f.kv.collectG3(fields)
 	defer putKV(e)
 	rfc5424 := f.cfg.RFC5424
-	b = f.openBody(b, ent)
+	b = f.openBody(b, &ent)
 	for i := range e.pairs {
 		p := &e.pairs[i]
 		if p.kind == kindNone {
@@ -240,7 +213,55 @@ func (f *syslogFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 			b = appendTextKV(b, p.key, val, str)
 		}
 	}
-	return f.closeBody(b, ent), nil
+	return f.closeBody(b, &ent), nil
+}
+
+// header appends what precedes the body: the priority, the timestamp,
+// the host name, the ident and the pid (and in RFC 5424 the message id).
+func (f *syslogFormatter) header(b []byte, ent *zapcore.Entry) []byte {
+	pri := int(f.fac)<<3 | severity(ent.Level)
+	b = append(b, '<')
+	b = strconv.AppendInt(b, int64(pri), 10)
+	b = append(b, '>')
+	if f.cfg.RFC5424 {
+		b = append(b, '1', ' ')
+		b = appendRFC5424Time(b, ent.Time)
+		b = append(b, ' ')
+		b = appendOr(b, f.hostname, "-")
+		b = append(b, ' ')
+		b = append(b, f.cfg.Ident...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(f.pid), 10)
+		b = append(b, ' ')
+		b = appendOr(b, f.cfg.MessageID, "-")
+		return append(b, ' ')
+	}
+	b = appendRFC3164Time(b, inZone(ent.Time))
+	if f.hostname != "" {
+		b = append(b, ' ')
+		b = append(b, f.hostname...)
+	}
+	b = append(b, ' ')
+	b = append(b, f.cfg.Ident...)
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(f.pid), 10)
+	return append(b, ']', ':', ' ')
+}
+
+// defers, line and render are the deferred path (see lineFormatter):
+// the text formats render from NewEncoder's line on the writer; the CEE
+// body is that line, written on the logging goroutine.
+func (f *syslogFormatter) defers() bool { return f.cee == nil && !f.lines.off }
+
+func (f *syslogFormatter) line(buf []byte, fields []zapcore.Field) ([]byte, bool) {
+	return f.lines.appendLine(buf, fields)
+}
+
+func (f *syslogFormatter) render(b []byte, ent *zapcore.Entry, line []byte, scratch *[]byte) ([]byte, bool) {
+	b = f.header(b, ent)
+	b = f.openBody(b, ent)
+	b, ok := appendLineKVs(b, line, scratch, f.cfg.RFC5424, f.cfg.RFC5424Strict)
+	return f.closeBody(b, ent), ok
 }
 
 // fromLine formats the body from NewEncoder's JSON line of the fields
@@ -253,18 +274,18 @@ func (f *syslogFormatter) fromLine(b []byte, ent zapcore.Entry, fields []zapcore
 	}
 	defer putKV(e)
 	start := len(b)
-	b = f.openBody(b, ent)
+	b = f.openBody(b, &ent)
 	b, ok := appendLineKVs(b, e.arena, &e.scratch, f.cfg.RFC5424, f.cfg.RFC5424Strict)
 	if !ok {
 		return b[:start], false
 	}
-	return f.closeBody(b, ent), true
+	return f.closeBody(b, &ent), true
 }
 
 // openBody and closeBody write what comes before and after the keys: the
 // message first in RFC 3164 text; in RFC 5424 the structured data's
 // opening, and after the keys its closing and the message.
-func (f *syslogFormatter) openBody(b []byte, ent zapcore.Entry) []byte {
+func (f *syslogFormatter) openBody(b []byte, ent *zapcore.Entry) []byte {
 	if f.cfg.RFC5424 {
 		b = append(b, "[g3proxy@"...)
 		return strconv.AppendInt(b, int64(f.cfg.EnterpriseID), 10)
@@ -276,7 +297,7 @@ func (f *syslogFormatter) openBody(b []byte, ent zapcore.Entry) []byte {
 // ("[g3proxy@<enterprise id> key=\"value\" ...] msg", strings in Rust's
 // escape_debug with ']' escaped too), or with RFC5424Strict the message as
 // it is.
-func (f *syslogFormatter) closeBody(b []byte, ent zapcore.Entry) []byte {
+func (f *syslogFormatter) closeBody(b []byte, ent *zapcore.Entry) []byte {
 	if !f.cfg.RFC5424 {
 		if f.cfg.AppendReportTS {
 			b = append(b, ", report_ts="...)
