@@ -157,7 +157,7 @@ func TestFastLinesMatchCollect(t *testing.T) {
 // namespaces and records of every kind included).
 func TestStdoutSortReuseMatchesSort(t *testing.T) {
 	defer func() { sortCacheOff = false }()
-	f := (&stdoutFormatter{}).with([]zapcore.Field{zap.String("daemon_name", "g3proxy")})
+	withCtx := (&stdoutFormatter{}).with([]zapcore.Field{zap.String("daemon_name", "g3proxy")})
 	rng := rand.New(rand.NewSource(11))
 	recs := g3Records()
 	for i := 0; i < 2000; i++ {
@@ -171,6 +171,10 @@ func TestStdoutSortReuseMatchesSort(t *testing.T) {
 			fields = append(fields, randomField(rng))
 		}
 		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime.Add(time.Duration(rng.Int63n(int64(time.Hour)))), Message: "m"}
+		f := withCtx
+		if rng.Intn(2) == 0 {
+			f = &stdoutFormatter{} // no context: some records have no keys
+		}
 		sortCacheOff = false
 		got, _ := f.format(nil, ent, fields)
 		sortCacheOff = true
@@ -180,6 +184,27 @@ func TestStdoutSortReuseMatchesSort(t *testing.T) {
 		}
 		if wantTime := ent.Time.Local().Format("Jan 02 15:04:05.000"); !strings.HasPrefix(string(got), wantTime+" ") {
 			t.Fatalf("entry %d: %q does not start with %q", i, got, wantTime)
+		}
+	}
+}
+
+// A record with no keys after one with a repeated key (which the sort
+// cache does not keep) and one with a key (which it does) prints no keys;
+// the cache used to hand it the older record's order, and it panicked.
+func TestStdoutNoKeysAfterRepeatedKeys(t *testing.T) {
+	f := &stdoutFormatter{}
+	ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: "m"}
+	for _, fields := range [][]zapcore.Field{
+		{zap.String("b", "1")},
+		{zap.String("a", "1"), zap.String("a", "2")},
+		nil,
+	} {
+		b, err := f.format(nil, ent, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fields) == 0 && !strings.HasSuffix(string(b), " INFO m\n") {
+			t.Errorf("a record with no keys: %q", b)
 		}
 	}
 }

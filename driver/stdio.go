@@ -98,7 +98,7 @@ var sortCacheOff bool
 // last sort's when the keys are those it sorted, else a new one, kept for
 // the next record when no key repeats.
 func (e *kvEncoder) sortedOrder() []int {
-	if len(e.sortKeys) == len(e.idx) && !sortCacheOff {
+	if len(e.sortKeys) == len(e.idx) && len(e.sortOrder) == len(e.idx) && !sortCacheOff {
 		same := true
 		for j, i := range e.idx {
 			if e.sortKeys[j] != e.pairs[i].key {
@@ -121,7 +121,7 @@ func (e *kvEncoder) sortedOrder() []int {
 		return strings.Compare(e.vals[a].s, e.vals[c].s)
 	})
 	e.order = order
-	e.sortKeys = e.sortKeys[:0]
+	e.sortKeys, e.sortOrder = e.sortKeys[:0], e.sortOrder[:0]
 	for k := 1; k < len(order); k++ {
 		if e.pairs[e.idx[order[k]]].key == e.pairs[e.idx[order[k-1]]].key {
 			return order // a repeated key: its values decide, record by record
