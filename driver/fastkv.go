@@ -249,6 +249,64 @@ func appendLineKVs(b, line []byte, scratch *[]byte, sd, strict bool) ([]byte, bo
 	return b, true
 }
 
+// pairsFromLine appends the keys of NewEncoder's line to e.pairs as the
+// text the journal and stdout formats print (each a kindStr: a string
+// unescaped into e.arena, a number or bool as its literal), in the line's
+// order, and seals e; the pairs view line and e.arena. It returns false
+// for a member appendLineKVs would not take either. line is NewEncoder's,
+// well formed.
+func pairsFromLine(e *kvEncoder, line []byte) bool {
+	n := len(line)
+	for i := 1; i < n-1; {
+		if line[i] == ',' {
+			i++
+		}
+		if line[i] != '"' {
+			return false
+		}
+		ks := i + 1
+		for i = ks; line[i] != '"'; i++ {
+			if line[i] == '\\' {
+				return false
+			}
+		}
+		key := bytesView(line[ks:i])
+		i += 2 // the quote and the colon
+		if c := line[i]; c != '"' {
+			vs := i
+			boolean := c == 't' || c == 'f'
+			for ; i < n-1 && line[i] != ','; i++ {
+				switch line[i] {
+				case '.', 'e', 'E', '{', '[', '"', 'n':
+					if !boolean {
+						return false
+					}
+				}
+			}
+			e.pairs = append(e.pairs, pair{key: key, kind: kindStr, s: bytesView(line[vs:i]), off: -1})
+			continue
+		}
+		vs := i + 1
+		k, esc := vs, false
+		for ; line[k] != '"'; k++ {
+			if line[k] == '\\' {
+				esc = true
+				k++
+			}
+		}
+		i = k + 1
+		if !esc {
+			e.pairs = append(e.pairs, pair{key: key, kind: kindStr, s: bytesView(line[vs:k]), off: -1})
+			continue
+		}
+		off := len(e.arena)
+		e.arena = unescapeJSON(e.arena, line[vs:k])
+		e.pairs = append(e.pairs, pair{key: key, kind: kindStr, off: int32(off), n: uint64(len(e.arena) - off)})
+	}
+	e.seal()
+	return true
+}
+
 // unescapeJSON appends the string the escaped JSON text s stands for, as
 // NewEncoder escapes: \" \\ \/ \b \f \n \r \t and \uXXXX (no surrogate
 // pairs: NewEncoder writes non-ASCII as it is).

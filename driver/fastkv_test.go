@@ -278,5 +278,7 @@ func deferringFormats(t *testing.T) map[string]formatter {
 		"rfc3164-host":   syslog(SyslogConfig{EmitHostname: true}),
 		"rfc5424":        syslog(SyslogConfig{RFC5424: true, AppendReportTS: true, MessageID: "m"}),
 		"rfc5424-strict": syslog(SyslogConfig{RFC5424: true, RFC5424Strict: true}),
+		"journal":        &journalFormatter{ident: "g3proxy"},
+		"stdout":         &stdoutFormatter{},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"go.uber.org/zap/zapcore"
@@ -43,7 +44,8 @@ type JournalConfig struct {
 // newline uses the binary-safe form (KEY, newline, 64-bit little-endian
 // length, value, newline). A record too large for one datagram goes in a
 // sealed memfd passed with SCM_RIGHTS, as journald expects. Unset keys are
-// left out.
+// left out; in a key's value, a byte that is not part of valid UTF-8 is
+// sent as U+FFFD (g3's Rust strings cannot hold one).
 func NewJournal(cfg JournalConfig, opts Options) *Core {
 	if cfg.Ident == "" {
 		cfg.Ident = programName()
@@ -65,15 +67,39 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 type journalFormatter struct {
 	ident string
 	kv    kvFormatter
+	lines fastLines
 }
 
 func (f *journalFormatter) with(fields []zapcore.Field) formatter {
-	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields)}
+	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields), lines: f.lines.with(fields)}
+}
+
+// defers, line and render are the deferred path (see lineFormatter): the
+// writer reads the pairs back from NewEncoder's line, which is in g3's
+// order.
+func (f *journalFormatter) defers() bool { return !f.lines.off }
+
+func (f *journalFormatter) line(buf []byte, fields []zapcore.Field) ([]byte, bool) {
+	return f.lines.appendLine(buf, fields)
+}
+
+func (f *journalFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *[]byte) ([]byte, bool) {
+	e := getKV()
+	defer putKV(e)
+	if !pairsFromLine(e, line) {
+		return b, false
+	}
+	return f.appendPairs(b, ent, e), true
 }
 
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	e := f.kv.collectG3(fields)
 	defer putKV(e)
+	return f.appendPairs(b, &ent, e), nil
+}
+
+// appendPairs appends the record of ent and e's pairs, in their order.
+func (f *journalFormatter) appendPairs(b []byte, ent *zapcore.Entry, e *kvEncoder) []byte {
 	b = append(b, "PRIORITY="...)
 	b = append(b, byte('0'+severity(ent.Level)), '\n')
 	b = appendJournalField(b, "SYSLOG_IDENTIFIER", f.ident)
@@ -84,14 +110,18 @@ func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 		if p.kind == kindNone || key == "" {
 			continue
 		}
-		if p.kind == kindStr {
+		if p.kind == kindStr && utf8.ValidString(p.s) {
 			b = appendJournalField(b, key, p.s)
 			continue
 		}
-		e.scratch, _ = p.text(e.scratch[:0])
+		if p.kind == kindStr {
+			e.scratch = appendValidUTF8(e.scratch[:0], p.s)
+		} else {
+			e.scratch, _ = p.text(e.scratch[:0])
+		}
 		b = appendJournalField(b, key, unsafe.String(unsafe.SliceData(e.scratch), len(e.scratch)))
 	}
-	return appendJournalField(b, "MESSAGE", ent.Message), nil
+	return appendJournalField(b, "MESSAGE", ent.Message)
 }
 
 // journalNames returns the journal field name of each of e.pairs, "" for

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"go.uber.org/zap/zapcore"
@@ -229,6 +230,23 @@ func (p *pair) text(b []byte) ([]byte, bool) {
 	default:
 		return append(b, p.s...), true
 	}
+}
+
+// appendValidUTF8 appends s with each byte that is not part of valid UTF-8
+// written as U+FFFD, as NewEncoder's line has it: the journal and stdout
+// formats print values so, whether they come from the line (see
+// pairsFromLine) or from the kvEncoder.
+func appendValidUTF8(b []byte, s string) []byte {
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[:n]...)
+		}
+		s = s[n:]
+	}
+	return b
 }
 
 // kvFormatter is the base of the non-JSON formatters: context fields

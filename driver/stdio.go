@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"go.uber.org/zap/zapcore"
@@ -20,7 +21,9 @@ import (
 //
 //	Nov 25 20:41:00.123 INFO c_rd_bytes: 517, server_type: HttpProxy, ..., closed by client
 //
-// Values print as they are, unquoted; unset keys are left out. A nil w is
+// Values print as they are, unquoted (a byte that is not part of valid
+// UTF-8 as U+FFFD: g3's Rust strings cannot hold one); unset keys are
+// left out. A nil w is
 // os.Stdout.
 func NewStdout(w io.Writer, opts Options) *Core {
 	if w == nil {
@@ -29,15 +32,40 @@ func NewStdout(w io.Writer, opts Options) *Core {
 	return newCore("stdout", &stdoutFormatter{}, opts, newWriterSinks(w))
 }
 
-type stdoutFormatter struct{ kv kvFormatter }
+type stdoutFormatter struct {
+	kv    kvFormatter
+	lines fastLines
+}
 
 func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
-	return &stdoutFormatter{kv: f.kv.withCtx(fields)}
+	return &stdoutFormatter{kv: f.kv.withCtx(fields), lines: f.lines.with(fields)}
+}
+
+// defers, line and render are the deferred path (see lineFormatter): the
+// writer reads the pairs back from NewEncoder's line.
+func (f *stdoutFormatter) defers() bool { return !f.lines.off }
+
+func (f *stdoutFormatter) line(buf []byte, fields []zapcore.Field) ([]byte, bool) {
+	return f.lines.appendLine(buf, fields)
+}
+
+func (f *stdoutFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *[]byte) ([]byte, bool) {
+	e := getKV()
+	defer putKV(e)
+	if !pairsFromLine(e, line) {
+		return b, false
+	}
+	return f.appendPairs(b, ent, e), true
 }
 
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	e := f.kv.collect(fields)
 	defer putKV(e)
+	return f.appendPairs(b, &ent, e), nil
+}
+
+// appendPairs appends the record of ent and e's pairs.
+func (f *stdoutFormatter) appendPairs(b []byte, ent *zapcore.Entry, e *kvEncoder) []byte {
 	b = appendStdoutTime(b, inZone(ent.Time))
 	b = append(b, ' ')
 	b = append(b, slogLevel(ent.Level)...)
@@ -50,8 +78,12 @@ func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 		if p.kind == kindNone {
 			continue
 		}
-		if p.kind == kindStr {
+		if p.kind == kindStr && utf8.ValidString(p.s) {
 			e.vals = append(e.vals, textVal{off: -1, s: p.s})
+		} else if p.kind == kindStr {
+			off := len(e.scratch)
+			e.scratch = appendValidUTF8(e.scratch, p.s)
+			e.vals = append(e.vals, textVal{off: off, n: len(e.scratch) - off})
 		} else {
 			off := len(e.scratch)
 			e.scratch, _ = p.text(e.scratch)
@@ -78,7 +110,7 @@ func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.F
 	} else {
 		b = append(b, strings.ToValidUTF8(ent.Message, "\uFFFD")...)
 	}
-	return append(b, '\n'), nil
+	return append(b, '\n')
 }
 
 // appendStdoutTime appends "Jan 02 15:04:05.000" (the day zero-padded,
