@@ -58,9 +58,7 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 	}
 	f := &journalFormatter{ident: cfg.Ident}
 	return newCore("journal", f, opts, func(q *queue) sink {
-		s := &journalSink{cfg: cfg, q: q, addr: &net.UnixAddr{Name: cfg.Path, Net: "unixgram"}}
-		s.batch.sendTo(cfg.Path)
-		return s
+		return &journalSink{cfg: cfg, q: q, addr: &net.UnixAddr{Name: cfg.Path, Net: "unixgram"}}
 	})
 }
 
@@ -223,8 +221,13 @@ func journalKey(s string) (string, bool) {
 	return k.String(), true
 }
 
-// journalSink sends datagrams from an unbound unix socket to journald's
-// path, so a restarted journald is reached again without reconnecting.
+// journalSink sends datagrams on a unix socket connected to journald's
+// path. A connected socket lets a full journald hold the writer back (the
+// kernel wakes it when journald has read); an unconnected one reports
+// itself writable while journald's queue is full, and the writer spun,
+// taking the cores journald needed. When journald restarts, the next
+// send finds the connection refused: the sink connects again and sends
+// the record once more.
 type journalSink struct {
 	cfg   JournalConfig
 	q     *queue
@@ -243,13 +246,31 @@ func (s *journalSink) socket() (*net.UnixConn, error) {
 		return nil, net.ErrClosed
 	}
 	if s.conn == nil {
-		c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Net: "unixgram"})
+		c, err := net.DialUnix("unixgram", nil, s.addr)
 		if err != nil {
 			return nil, err
 		}
 		s.conn = c
 	}
 	return s.conn, nil
+}
+
+// lost forgets the connection c after journald went away, so that the
+// next socket call connects again.
+func (s *journalSink) lost(c *net.UnixConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == c {
+		s.conn.Close()
+		s.conn = nil
+	}
+}
+
+// connectionLost reports whether err says the socket's peer is gone
+// (journald stopped or restarted), rather than busy or refusing a record.
+func connectionLost(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOTCONN) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // deliverBatch sends the records that waited together with one sendmmsg
@@ -271,14 +292,9 @@ func (s *journalSink) deliver(rec []byte) {
 	if s.q.abandoned.Load() {
 		return // Close has counted it
 	}
-	c, err := s.socket()
-	if err == nil {
-		addr := s.addr
-		_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-		_, _, err = c.WriteMsgUnix(rec, nil, addr)
-		if errors.Is(err, syscall.EMSGSIZE) || errors.Is(err, syscall.ENOBUFS) {
-			err = sendMemfd(c, addr, rec)
-		}
+	err := s.send(rec)
+	if connectionLost(err) && !s.q.abandoned.Load() {
+		err = s.send(rec) // once more, on a new connection
 	}
 	if err != nil {
 		s.q.drop(dropPeerUnreachable, 1)
@@ -286,6 +302,24 @@ func (s *journalSink) deliver(rec []byte) {
 		return
 	}
 	s.q.pass(len(rec))
+}
+
+// send sends one record: as a datagram, or when it is too large for one,
+// in a memfd. A lost connection is forgotten, for the next send.
+func (s *journalSink) send(rec []byte) error {
+	c, err := s.socket()
+	if err != nil {
+		return err
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	_, err = c.Write(rec)
+	if errors.Is(err, syscall.EMSGSIZE) || errors.Is(err, syscall.ENOBUFS) {
+		err = sendMemfd(c, rec)
+	}
+	if connectionLost(err) {
+		s.lost(c)
+	}
+	return err
 }
 
 func (s *journalSink) close() {
@@ -300,7 +334,7 @@ func (s *journalSink) close() {
 
 // sendMemfd writes rec to a sealed memfd and passes it to journald, the
 // native protocol's way for records larger than a datagram.
-func sendMemfd(c *net.UnixConn, addr *net.UnixAddr, rec []byte) error {
+func sendMemfd(c *net.UnixConn, rec []byte) error {
 	if sysMemfdCreate == 0 {
 		return errors.New("memfd_create is not available here; the record is too large for one datagram")
 	}
@@ -319,6 +353,24 @@ func sendMemfd(c *net.UnixConn, addr *net.UnixAddr, rec []byte) error {
 	if _, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, fAddSeals, sealAll); errno != 0 {
 		return fmt.Errorf("sealing the memfd: %w", errno)
 	}
-	_, _, err := c.WriteMsgUnix(nil, syscall.UnixRights(int(fd)), addr)
-	return err
+	return sendRights(c, syscall.UnixRights(int(fd)))
+}
+
+// sendRights sends a datagram of no bytes carrying oob (SCM_RIGHTS) on the
+// connected socket c, within its write deadline. Go's WriteMsgUnix
+// refuses a connected datagram socket.
+func sendRights(c *net.UnixConn, oob []byte) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	werr := rc.Write(func(fd uintptr) bool {
+		serr = syscall.Sendmsg(int(fd), nil, oob, nil, syscall.MSG_DONTWAIT)
+		return serr != syscall.EAGAIN
+	})
+	if werr != nil {
+		return werr
+	}
+	return serr
 }

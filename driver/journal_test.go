@@ -146,3 +146,47 @@ func TestJournalWriteTimeoutAndNoReopen(t *testing.T) {
 		t.Errorf("stats %+v, then %+v: want the record after Close counted as closed", s, after)
 	}
 }
+
+// A journald that restarts (its socket made anew at the same path) is
+// reached again: the first send after the restart finds the connection
+// refused, and the sink connects again and sends that record once more.
+func TestJournalReconnectsAfterRestart(t *testing.T) {
+	noLeak(t)
+	path := filepath.Join(t.TempDir(), "journal.sock")
+	listen := func() *net.UnixConn {
+		l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	read := func(l *net.UnixConn, want string) {
+		t.Helper()
+		buf := make([]byte, 64<<10)
+		_ = l.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := l.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(buf[:n]), "MESSAGE="+want+"\n") {
+			t.Fatalf("received %q, want the record %q", buf[:n], want)
+		}
+	}
+	l := listen()
+	core := NewJournal(JournalConfig{Path: path}, Options{ErrorOutput: discardErrors})
+	logger := zap.New(core)
+	logger.Info("before")
+	read(l, "before")
+	l.Close() // journald stops, and a new one binds the path anew
+	os.Remove(path)
+	l = listen()
+	defer l.Close()
+	logger.Info("after")
+	read(l, "after")
+	if err := core.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := core.Stats(); s.Passed != 2 || s.Dropped() != 0 {
+		t.Errorf("stats %+v: want both records delivered", s)
+	}
+}

@@ -28,33 +28,9 @@ type batchSender struct {
 	write   func(fd uintptr) bool
 	pending int // records to send in this call
 	sent    int // records sent
-	// to is the address of an unconnected socket's datagrams (journald's);
-	// nil for a connected socket.
-	to    *syscall.RawSockaddrUnix
-	toLen uint32
 }
 
-// sendTo makes s address its datagrams to the unix socket at path, as
-// Go's net package addresses it (a leading '@' names an abstract socket).
-func (s *batchSender) sendTo(path string) {
-	var sa syscall.RawSockaddrUnix
-	if len(path) >= len(sa.Path) {
-		return // too long for a socket address: the one-record path says so
-	}
-	sa.Family = syscall.AF_UNIX
-	for i := 0; i < len(path); i++ {
-		sa.Path[i] = int8(path[i])
-	}
-	n := uint32(2 + len(path) + 1)
-	if len(path) > 0 && path[0] == '@' {
-		sa.Path[0] = 0
-		n-- // an abstract name has no terminating NUL
-	}
-	s.to, s.toLen = &sa, n
-}
-
-// send sends recs, in order, on the datagram socket c (connected, or to
-// the address sendTo set), as many
+// send sends recs, in order, on the connected datagram socket c, as many
 // as the socket takes now, and returns how many went and their bytes. It
 // returns 0 when the first cannot go (the caller's one-record path then
 // finds out why) or c is not a socket it can reach.
@@ -90,10 +66,6 @@ func (s *batchSender) send(c net.Conn, recs [][]byte) (n, bytes int) {
 		s.iovs[i].SetLen(len(r))
 		s.hdrs[i].hdr.Iov = &s.iovs[i]
 		s.hdrs[i].hdr.Iovlen = 1
-		if s.to != nil {
-			s.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(s.to))
-			s.hdrs[i].hdr.Namelen = s.toLen
-		}
 	}
 	if len(recs) == 0 {
 		return 0, 0

@@ -33,13 +33,12 @@ func TestBatchSenderSends(t *testing.T) {
 	}
 
 	l, path := unixgramListener(t)
-	u, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Net: "unixgram"})
+	u, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer u.Close()
 	var us batchSender
-	us.sendTo(path)
 	if n, bytes := us.send(u, recs); n != 3 || bytes != 6 {
 		t.Errorf("unix: sent %d records, %d bytes; want 3, 6", n, bytes)
 	}

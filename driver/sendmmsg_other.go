@@ -9,5 +9,3 @@ import "net"
 type batchSender struct{}
 
 func (*batchSender) send(net.Conn, [][]byte) (n, bytes int) { return 0, 0 }
-
-func (*batchSender) sendTo(string) {}
