@@ -282,3 +282,29 @@ func deferringFormats(t *testing.T) map[string]formatter {
 		"stdout":         &stdoutFormatter{},
 	}
 }
+
+// The journal's field names and stdout's sort are kept for the next record
+// with copies of the keys: a rendered record's keys view its line, whose
+// buffer the next records reuse, and a cache of views compared the next
+// record's keys with whatever that buffer held by then.
+func TestKeyCachesOwnTheirKeys(t *testing.T) {
+	ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: "m"}
+	for name, f := range map[string]lineFormatter{"journal": &journalFormatter{ident: "i"}, "stdout": &stdoutFormatter{}} {
+		reused := []byte(`{"aa":"1","cc":"2"}`)
+		if _, ok := f.render(nil, &ent, reused, nil); !ok {
+			t.Fatal("render failed")
+		}
+		copy(reused, `{"bb":"1","dd":"2"}`) // the buffer, reused for another record
+		got, ok := f.render(nil, &ent, []byte(`{"bb":"1","dd":"2"}`), nil)
+		if !ok {
+			t.Fatal("render failed")
+		}
+		want, _ := f.format(nil, ent, []zapcore.Field{zap.String("bb", "1"), zap.String("dd", "2")})
+		if name == "journal" {
+			want, _ = f.format(nil, ent, []zapcore.Field{zap.String("dd", "2"), zap.String("bb", "1")}) // g3's order: last to first
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s: rendered %q, want %q", name, got, want)
+		}
+	}
+}

@@ -138,15 +138,15 @@ func (e *kvEncoder) journalNames() []string {
 			return e.names
 		}
 	}
-	e.nameKeys, e.names = e.nameKeys[:0], e.names[:0]
+	e.names = e.names[:0]
 	for i := range e.pairs {
 		name, ok := cachedJournalKey(e.pairs[i].key)
 		if !ok {
 			name = ""
 		}
-		e.nameKeys = append(e.nameKeys, e.pairs[i].key)
 		e.names = append(e.names, name)
 	}
+	e.nameKeys = ownKeys(e.nameKeys, &e.nameArena, len(e.pairs), func(i int) string { return e.pairs[i].key })
 	return e.names
 }
 

@@ -72,6 +72,9 @@ type kvEncoder struct {
 	// nameKeys and names keep the journal's field names for the last
 	// record's keys, in the same way.
 	nameKeys, names []string
+	// The memory of sortKeys and nameKeys: a record's keys may view its
+	// line (pairsFromLine), whose buffer the next records reuse.
+	sortArena, nameArena []byte
 }
 
 // textVal is a value as text: s, or once sealed a view of scratch[off:off+n].
@@ -230,6 +233,25 @@ func (p *pair) text(b []byte) ([]byte, bool) {
 	default:
 		return append(b, p.s...), true
 	}
+}
+
+// ownKeys copies n keys (key(i) for i < n) into *arena, whose earlier
+// contents it reuses, and returns views of the copies in dst[:0]: a cache
+// of the last record's keys compares them with the next record's after
+// that record's memory was reused.
+func ownKeys(dst []string, arena *[]byte, n int, key func(i int) string) []string {
+	a := (*arena)[:0]
+	for i := 0; i < n; i++ {
+		a = append(a, key(i)...)
+	}
+	*arena = a
+	dst, off := dst[:0], 0
+	for i := 0; i < n; i++ {
+		k := len(key(i))
+		dst = append(dst, bytesView(a[off:off+k:off+k]))
+		off += k
+	}
+	return dst
 }
 
 // appendValidUTF8 appends s with each byte that is not part of valid UTF-8

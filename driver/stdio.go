@@ -159,9 +159,7 @@ func (e *kvEncoder) sortedOrder() []int {
 			return order // a repeated key: its values decide, record by record
 		}
 	}
-	for _, i := range e.idx {
-		e.sortKeys = append(e.sortKeys, e.pairs[i].key)
-	}
+	e.sortKeys = ownKeys(e.sortKeys, &e.sortArena, len(e.idx), func(j int) string { return e.pairs[e.idx[j]].key })
 	e.sortOrder = append(e.sortOrder[:0], order...)
 	return order
 }
