@@ -1,7 +1,9 @@
 package driver
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -95,5 +97,58 @@ func TestWriterBatchCountsBytes(t *testing.T) {
 	}
 	if out.Len() != 2*11+2*(100<<10+1) {
 		t.Errorf("wrote %d bytes", out.Len())
+	}
+}
+
+// fluentd's batch goes in one write, in order, counted record by record;
+// a batch the server cannot take waits in the retry queue, each record on
+// its own (the oldest dropped past RetryQueueLen), and is counted when
+// the writers stop.
+func TestFluentdBatchWritesOnceAndKeepsOnFailure(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, err := NewFluentd(FluentdConfig{Address: l.Addr().String(), RetryQueueLen: 2, ConnectDelay: time.Hour},
+		Options{ErrorOutput: discardErrors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	s := core.q.sinks[0].(*fluentdSink)
+	got := make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 6)
+		_, err = io.ReadFull(c, buf)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(buf)
+		c.Read(buf) // until the sink closes
+	}()
+	s.deliverBatch([][]byte{[]byte("a"), []byte("bb"), []byte("ccc")})
+	if g := <-got; g != "abbccc" {
+		t.Fatalf("the server read %q, want %q", g, "abbccc")
+	}
+	if st := core.Stats(); st.Passed != 3 || st.Bytes != 6 {
+		t.Errorf("stats %+v, want 3 passed, 6 bytes", st)
+	}
+	l.Close()
+	s.drop(errors.New("test: the server went away"))
+	s.deliverBatch([][]byte{[]byte("d"), []byte("e"), []byte("f")})
+	if len(s.retry) != 2 || string(s.retry[0]) != "e" || string(s.retry[1]) != "f" {
+		t.Errorf("retry queue %q, want the newest two, e and f", s.retry)
+	}
+	s.drain()
+	if st := core.Stats(); st.DropPeerUnreachable != 3 {
+		t.Errorf("stats %+v, want d dropped for the queue's length and e, f when drained", st)
 	}
 }

@@ -182,10 +182,15 @@ type lineFormatter interface {
 // from, with the entry's own keys (ent). Records are recycled through the
 // queue's free list, so that a record costs no allocation.
 type queued struct {
-	buf []byte
-	lf  lineFormatter
-	ent zapcore.Entry
+	buf  []byte
+	lf   lineFormatter
+	sf   snapshotter // set when snap holds the entry's fields
+	snap *snapshot   // made with the record when the formatter snapshots
+	ent  zapcore.Entry
 }
+
+// deferred reports whether the writer renders the record.
+func (r *queued) deferred() bool { return r.lf != nil || r.sf != nil }
 
 // sink delivers formatted records, one writer goroutine at a time per
 // sink value (Writers > 1 makes one sink per writer). It reports every
@@ -219,7 +224,14 @@ type Core struct {
 	zapcore.LevelEnabler
 	fmt formatter
 	lf  lineFormatter // fmt, when it defers
+	sf  snapshotter   // fmt, when it snapshots
 	q   *queue
+}
+
+// snapshotting returns f as a snapshotter, or nil.
+func snapshotting(f formatter) snapshotter {
+	sf, _ := f.(snapshotter)
+	return sf
 }
 
 // deferring returns f as a lineFormatter when it takes the deferred path.
@@ -234,12 +246,13 @@ var _ zapcore.Core = (*Core)(nil)
 
 type queue struct {
 	// Set by newCore, read-only after.
-	name   string
-	ch     chan *queued
-	opts   Options
-	sinks  []sink
-	wake   chan struct{}
-	wakeAt int
+	snapshots bool // records carry a snapshot (the formatter snapshots)
+	name      string
+	ch        chan *queued
+	opts      Options
+	sinks     []sink
+	wake      chan struct{}
+	wakeAt    int
 	// free holds spent records for Write to reuse. A sync.Pool fits
 	// badly: its records are taken on one goroutine and returned on
 	// another while up to QueueSize of them wait, and in BenchmarkDrivers
@@ -293,7 +306,8 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 		q.wg.Add(1)
 		go q.run(s)
 	}
-	return &Core{LevelEnabler: opts.Level, fmt: f, lf: deferring(f), q: q}
+	_, q.snapshots = f.(snapshotter)
+	return &Core{LevelEnabler: opts.Level, fmt: f, lf: deferring(f), sf: snapshotting(f), q: q}
 }
 
 // nap is how long an idle writer waits before it looks at the queue
@@ -352,7 +366,7 @@ func (q *queue) run(s sink) {
 		batch = append(batch[:0], r)
 		size, open := len(r.buf), true
 		limit := maxBatch
-		if r.lf != nil {
+		if r.deferred() {
 			limit = maxRenderBatch
 		}
 		for open && len(batch) < limit && size < maxBatchBytes {
@@ -400,10 +414,10 @@ const (
 // one returns a record's bytes, rendered if it was deferred; false when
 // rendering failed (counted as DropFormatFailed and reported).
 func (w *renderBuf) one(q *queue, r *queued) ([]byte, bool) {
-	if r.lf == nil {
+	if !r.deferred() {
 		return r.buf, true
 	}
-	out, ok := r.lf.render(w.arena[:0], &r.ent, r.buf, &w.scratch)
+	out, ok := w.render(w.arena[:0], r)
 	w.arena = out[:0]
 	if !ok {
 		q.renderFailed()
@@ -417,12 +431,12 @@ func (w *renderBuf) one(q *queue, r *queued) ([]byte, bool) {
 func (w *renderBuf) all(q *queue, batch []*queued, bufs [][]byte) [][]byte {
 	w.arena, w.ends = w.arena[:0], w.ends[:0]
 	for _, r := range batch {
-		if r.lf == nil {
+		if !r.deferred() {
 			w.ends = append(w.ends, direct)
 			continue
 		}
 		start := len(w.arena)
-		out, ok := r.lf.render(w.arena, &r.ent, r.buf, &w.scratch)
+		out, ok := w.render(w.arena, r)
 		if !ok {
 			q.renderFailed()
 			w.arena = out[:start]
@@ -447,6 +461,15 @@ func (w *renderBuf) all(q *queue, batch []*queued, bufs [][]byte) [][]byte {
 		w.arena = nil // let a batch that grew large go, once sent
 	}
 	return bufs
+}
+
+// render appends a deferred record's bytes to b.
+func (w *renderBuf) render(b []byte, r *queued) ([]byte, bool) {
+	if r.lf != nil {
+		return r.lf.render(b, &r.ent, r.buf, &w.scratch)
+	}
+	out, err := r.sf.format(b, r.ent, r.snap.view())
+	return out, err == nil
 }
 
 // renderFailed counts and reports a deferred record the writer could not
@@ -540,6 +563,12 @@ func (q *queue) get() *queued {
 	const n, size = 128, 2048
 	recs := make([]queued, n)
 	bufs := make([]byte, n*size)
+	if q.snapshots {
+		snaps := make([]snapshot, n)
+		for i := range recs {
+			recs[i].snap = &snaps[i]
+		}
+	}
 	for i := 1; i < n; i++ {
 		recs[i].buf = bufs[i*size : i*size : (i+1)*size]
 		q.put(&recs[i])
@@ -552,7 +581,10 @@ func (q *queue) put(r *queued) {
 	if cap(r.buf) > 64<<10 {
 		return // let a record that grew large go
 	}
-	r.buf, r.lf, r.ent = r.buf[:0], nil, zapcore.Entry{}
+	if r.sf != nil {
+		r.snap.release()
+	}
+	r.buf, r.lf, r.sf, r.ent = r.buf[:0], nil, nil, zapcore.Entry{}
 	select {
 	case q.free <- r:
 	default:
@@ -577,7 +609,7 @@ func (q *queue) report(err error) {
 // sharing this one's queue.
 func (c *Core) With(fields []zapcore.Field) zapcore.Core {
 	f := c.fmt.with(fields)
-	return &Core{LevelEnabler: c.LevelEnabler, fmt: f, lf: deferring(f), q: c.q}
+	return &Core{LevelEnabler: c.LevelEnabler, fmt: f, lf: deferring(f), sf: snapshotting(f), q: c.q}
 }
 
 // Check implements zapcore.Core.
@@ -599,6 +631,8 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	var err error
 	if buf, ok := c.deferLine(r.buf, fields); ok {
 		r.buf, r.lf, r.ent = buf, c.lf, ent
+	} else if c.snapshot(r, ent, fields) {
+		r.sf = c.sf
 	} else {
 		r.buf, err = c.fmt.format(buf[:0], ent, fields)
 	}
@@ -639,6 +673,25 @@ func (c *Core) deferLine(buf []byte, fields []zapcore.Field) ([]byte, bool) {
 		return buf, false
 	}
 	return c.lf.line(buf, fields)
+}
+
+// snapshot copies the entry's fields into r for the writer to format,
+// when the formatter snapshots and the fields can be copied.
+// It sets r.ent (the entry as the formatter will read it).
+func (c *Core) snapshot(r *queued, ent zapcore.Entry, fields []zapcore.Field) bool {
+	if c.sf == nil || r.snap == nil || fastLinesOff {
+		return false
+	}
+	ent, ok := c.sf.snapshots(ent)
+	if !ok {
+		return false
+	}
+	if !r.snap.take(fields) {
+		r.snap.release()
+		return false
+	}
+	r.ent = ent
+	return true
 }
 
 // ErrTimeout is returned by Sync and Close when the records could not be

@@ -129,6 +129,16 @@ func (f *fluentdFormatter) with(fields []zapcore.Field) formatter {
 	return &fluentdFormatter{tag: f.tag, kv: f.kv.withCtx(fields)}
 }
 
+// snapshots lets the writer format an entry from a copy of its fields
+// (see snapshotter) when its time fits EventTime; an entry without a time
+// takes the clock's now, as format would.
+func (f *fluentdFormatter) snapshots(ent zapcore.Entry) (zapcore.Entry, bool) {
+	if ent.Time.IsZero() {
+		ent.Time = time.Now()
+	}
+	return ent, ent.Time.Unix() >= 0 && ent.Time.Unix() <= 1<<32-1
+}
+
 func (f *fluentdFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	e := f.kv.collectG3(fields)
 	defer putKV(e)
@@ -177,6 +187,8 @@ type fluentdSink struct {
 	gone  chan struct{} // closed when the server has closed conn
 	next  time.Time
 	retry [][]byte
+	wbuf  []byte    // a batch's records, back to back
+	one   [1][]byte // deliver's batch of one
 
 	ctx    context.Context // canceled by close
 	cancel context.CancelFunc
@@ -216,58 +228,81 @@ func (s *fluentdSink) drain() {
 }
 
 func (s *fluentdSink) deliver(rec []byte) {
+	s.one[0] = rec
+	s.deliverBatch(s.one[:])
+	s.one[0] = nil
+}
+
+// deliverBatch writes the records that waited together with one write,
+// after any kept for a new connection; when the connection fails they
+// are kept in turn (see keep).
+func (s *fluentdSink) deliverBatch(recs [][]byte) {
 	if s.ctx.Err() != nil {
-		s.q.drop(dropPeerUnreachable, 1)
+		s.q.drop(dropPeerUnreachable, len(recs))
 		return
 	}
 	if s.conn != nil && s.peerGone() {
 		s.drop(errors.New("the server closed the connection"))
 	}
 	if s.conn == nil && !s.connect() {
-		s.keep(rec)
+		s.keep(recs)
 		return
 	}
 	for len(s.retry) > 0 {
-		if s.conn == nil || !s.write(s.retry[0]) {
-			s.keep(rec)
+		if s.conn == nil || !s.write(s.retry[0], 1) {
+			s.keep(recs)
 			return
 		}
 		s.retry = s.retry[1:]
 	}
-	if s.conn == nil || !s.write(rec) {
-		s.keep(rec)
+	b := recs[0]
+	if len(recs) > 1 {
+		s.wbuf = s.wbuf[:0]
+		for _, r := range recs {
+			s.wbuf = append(s.wbuf, r...)
+		}
+		b = s.wbuf
+		if cap(s.wbuf) > 4*maxBatchBytes {
+			s.wbuf = nil // let a batch that grew large go, once written
+		}
+	}
+	if s.conn == nil || !s.write(b, len(recs)) {
+		s.keep(recs)
 	}
 }
 
-// keep puts a copy of rec in the retry queue, dropping the oldest when full.
-func (s *fluentdSink) keep(rec []byte) {
-	if len(s.retry) >= s.cfg.RetryQueueLen {
-		s.retry = s.retry[1:]
-		s.q.drop(dropPeerUnreachable, 1)
+// keep puts copies of recs in the retry queue, dropping the oldest when
+// full.
+func (s *fluentdSink) keep(recs [][]byte) {
+	for _, rec := range recs {
+		if len(s.retry) >= s.cfg.RetryQueueLen {
+			s.retry = s.retry[1:]
+			s.q.drop(dropPeerUnreachable, 1)
+		}
+		s.retry = append(s.retry, append([]byte(nil), rec...))
 	}
-	s.retry = append(s.retry, append([]byte(nil), rec...))
 }
 
-// write sends one record. It returns false when the connection failed
-// (the record is to be kept for the next one); a record whose write timed
-// out is dropped, as g3 does, and true is returned with the connection
-// closed (a half-written record breaks the stream). Once Close has given
-// up on the writer, nothing is written and true is returned: Close has
-// counted the record.
-func (s *fluentdSink) write(rec []byte) bool {
+// write sends n records, b. It returns false when the connection failed
+// (the records are to be kept for the next one); records whose write
+// timed out are dropped, as g3 does, and true is returned with the
+// connection closed (a half-written record breaks the stream). Once Close
+// has given up on the writer, nothing is written and true is returned:
+// Close has counted the records.
+func (s *fluentdSink) write(b []byte, n int) bool {
 	if s.q.abandoned.Load() {
 		return true
 	}
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	_, err := s.conn.Write(rec)
+	_, err := s.conn.Write(b)
 	if err == nil {
-		s.q.pass(len(rec))
+		s.q.passN(n, len(b))
 		return true
 	}
 	s.drop(err)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		s.q.drop(dropPeerUnreachable, 1)
+		s.q.drop(dropPeerUnreachable, n)
 		return true
 	}
 	return false

@@ -1,0 +1,126 @@
+package driver
+
+import (
+	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
+)
+
+// The fluentd formatter's deferred path. Its format collects every key
+// with its Rust type and writes unset keys as nil, which NewEncoder's line
+// does not keep, so it cannot render from the line as the text formats do
+// (see lineFormatter). Instead the logging goroutine copies the entry's
+// fields into the record, a task record by value (tasklog's records and
+// their details hold values only: strings, numbers, times, addresses),
+// and the writer formats the copy: the same format, the same bytes. An
+// entry with a field that may change after Write returns (bytes, objects,
+// arrays, reflected or lazily computed values, another package's Detail)
+// or more fields than a snapshot holds is formatted on the logging
+// goroutine, as before.
+
+// snapshotter is a formatter whose entries may be copied (see above).
+type snapshotter interface {
+	formatter
+	// snapshots reports whether the entry may be formatted later, and
+	// returns it with what format would read from the clock fixed now
+	// (fluentd's time of an entry without one).
+	snapshots(ent zapcore.Entry) (zapcore.Entry, bool)
+}
+
+// maxSnapFields is the most fields a snapshot holds.
+const maxSnapFields = 8
+
+// snapshot is an entry's fields, copied: the task record and its detail
+// are held by value, and the fields point at them.
+type snapshot struct {
+	fields [maxSnapFields]zapcore.Field
+	n      int
+	rec    tasklog.TaskLog
+	tcp    tasklog.TCPConnect
+	http   tasklog.HTTPForward
+	ftp    tasklog.FTPOverHTTP
+	udpa   tasklog.UDPAssociate
+	udpc   tasklog.UDPConnect
+}
+
+// take copies fields into s, or returns false, having copied part of them,
+// when one may change after the call or they are too many.
+func (s *snapshot) take(fields []zapcore.Field) bool {
+	if len(fields) > maxSnapFields {
+		return false
+	}
+	recs := 0
+	for i := range fields {
+		f := fields[i]
+		switch f.Type {
+		case zapcore.StringType, zapcore.BoolType, zapcore.SkipType,
+			zapcore.Int64Type, zapcore.Int32Type, zapcore.Int16Type, zapcore.Int8Type,
+			zapcore.Uint64Type, zapcore.Uint32Type, zapcore.Uint16Type, zapcore.Uint8Type, zapcore.UintptrType,
+			zapcore.Float64Type, zapcore.Float32Type, zapcore.DurationType,
+			zapcore.TimeType, zapcore.TimeFullType:
+			// Values: the field holds all of it (a string's bytes never
+			// change; a time's location is immutable).
+		case zapcore.InlineMarshalerType:
+			r, ok := f.Interface.(*tasklog.TaskLog)
+			if !ok || r == nil || recs > 0 || !s.copyRecord(r) {
+				return false
+			}
+			recs++
+			f.Interface = &s.rec
+		default:
+			return false
+		}
+		s.fields[i] = f
+	}
+	s.n = len(fields)
+	return true
+}
+
+// copyRecord copies r and its detail, one of tasklog's own, into s.
+func (s *snapshot) copyRecord(r *tasklog.TaskLog) bool {
+	s.rec = *r
+	switch d := r.Detail.(type) {
+	case nil:
+	case *tasklog.TCPConnect:
+		s.tcp = *d
+		s.rec.Detail = &s.tcp
+	case *tasklog.HTTPForward:
+		s.http = *d
+		s.rec.Detail = &s.http
+	case *tasklog.FTPOverHTTP:
+		s.ftp = *d
+		s.rec.Detail = &s.ftp
+	case *tasklog.UDPAssociate:
+		s.udpa = *d
+		s.rec.Detail = &s.udpa
+	case *tasklog.UDPConnect:
+		s.udpc = *d
+		s.rec.Detail = &s.udpc
+	default:
+		return false
+	}
+	return true
+}
+
+// view returns the copied fields.
+func (s *snapshot) view() []zapcore.Field { return s.fields[:s.n] }
+
+// release drops what the snapshot refers to (strings, the record), so
+// that a spent record keeps no memory of the program's alive.
+func (s *snapshot) release() {
+	clear(s.fields[:s.n])
+	s.n = 0
+	switch s.rec.Detail.(type) {
+	case *tasklog.TCPConnect:
+		s.tcp = tasklog.TCPConnect{}
+	case *tasklog.HTTPForward:
+		s.http = tasklog.HTTPForward{}
+	case *tasklog.FTPOverHTTP:
+		s.ftp = tasklog.FTPOverHTTP{}
+	case *tasklog.UDPAssociate:
+		s.udpa = tasklog.UDPAssociate{}
+	case *tasklog.UDPConnect:
+		s.udpc = tasklog.UDPConnect{}
+	}
+	s.rec = tasklog.TaskLog{}
+}
