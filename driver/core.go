@@ -253,6 +253,7 @@ type queue struct {
 	sinks     []sink
 	wake      chan struct{}
 	wakeAt    int
+	behindAt  int // the queue length past which Write formats (see writerBehind)
 	// free holds spent records for Write to reuse. A sync.Pool fits
 	// badly: its records are taken on one goroutine and returned on
 	// another while up to QueueSize of them wait, and in BenchmarkDrivers
@@ -299,7 +300,8 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 	opts = opts.withDefaults()
 	q := &queue{name: name, ch: make(chan *queued, opts.QueueSize), opts: opts,
 		free: make(chan *queued, opts.QueueSize+opts.Writers*maxBatch+runtime.GOMAXPROCS(0)),
-		wake: make(chan struct{}, opts.Writers), wakeAt: max(opts.QueueSize/8, 1)}
+		wake: make(chan struct{}, opts.Writers), wakeAt: max(opts.QueueSize/8, 1),
+		behindAt: min(writerBehind, opts.QueueSize/4)}
 	for i := 0; i < opts.Writers; i++ {
 		s := newSink(q)
 		q.sinks = append(q.sinks, s)
@@ -333,6 +335,15 @@ const (
 	maxBatch      = 256
 	maxBatchBytes = 64 << 10
 )
+
+// writerBehind is the number of queued records (or a quarter of a smaller
+// queue) past which Write formats a record itself rather than leave it to
+// the writer (see lineFormatter and snapshotter): while the writers keep
+// up, the logging goroutine only hands its records over; when records
+// arrive faster than the writers format and send them, the logging
+// goroutine shares the formatting, so that a burst is delivered sooner
+// and overflows the queue later.
+const writerBehind = 64
 
 // maxRenderBatch bounds a batch whose first record the writer renders
 // (see lineFormatter): the sink sends nothing of a batch before it is
@@ -629,10 +640,14 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q := c.q
 	r := q.get()
 	var err error
-	if buf, ok := c.deferLine(r.buf, fields); ok {
-		r.buf, r.lf, r.ent = buf, c.lf, ent
+	if len(q.ch) > q.behindAt {
+		// The writers are behind: this goroutine formats, so that both
+		// sides work (the deferred paths would leave it all to them).
+		r.buf, err = c.fmt.format(r.buf, ent, fields)
 	} else if c.snapshot(r, ent, fields) {
 		r.sf = c.sf
+	} else if buf, ok := c.deferLine(r.buf, fields); ok {
+		r.buf, r.lf, r.ent = buf, c.lf, ent
 	} else {
 		r.buf, err = c.fmt.format(buf[:0], ent, fields)
 	}

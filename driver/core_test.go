@@ -5,6 +5,7 @@ import (
 	"errors"
 	"expvar"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -276,4 +277,78 @@ func TestWriteAllocatesNothingOnceWarm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// heldWriter blocks every write until gate is closed, and tells when
+// the first is waiting.
+type heldWriter struct {
+	gate    chan struct{}
+	entered chan struct{} // a write is waiting at the gate
+	once    sync.Once
+}
+
+func (w *heldWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.entered) })
+	<-w.gate
+	return len(p), nil
+}
+
+// While the writers keep up, Write hands records over unformatted (a
+// snapshot, or the line), and once more than behindAt wait it formats
+// them itself; either way the bytes sent are format's.
+func TestWriteFormatsWhenWritersAreBehind(t *testing.T) {
+	w := &heldWriter{gate: make(chan struct{}), entered: make(chan struct{})}
+	core := NewStdout(w, Options{QueueSize: 256, CloseTimeout: 100 * time.Millisecond, ErrorOutput: discardErrors})
+	defer close(w.gate)
+	defer core.Close()
+	logger := zap.New(core)
+	logger.Info("first", tasklog.Field(record()))
+	<-w.entered // the writer holds the first record, blocked
+	q := core.q
+	const n = 150
+	for i := 0; i < n; i++ {
+		logger.Info("m", tasklog.Field(record()), zap.Int("i", i))
+	}
+	f := core.fmt
+	deferred, formatted := 0, 0
+	for i := 0; i < n; i++ {
+		r := <-q.ch // taken from under the blocked writer
+		var got []byte
+		if r.deferred() {
+			deferred++
+			var w renderBuf
+			b, ok := w.one(q, r)
+			if !ok {
+				t.Fatalf("record %d did not render", i)
+			}
+			got = b
+		} else {
+			formatted++
+			got = r.buf
+		}
+		if !strings.Contains(string(got), "i: "+strconv.Itoa(i)+",") {
+			t.Fatalf("record %d: %q", i, got)
+		}
+		want, _ := f.format(nil, zapcore.Entry{Level: zapcore.InfoLevel, Time: timeOf(t, got), Message: "m"},
+			[]zapcore.Field{tasklog.Field(record()), zap.Int("i", i)})
+		if string(got) != string(want) {
+			t.Fatalf("record %d: sent %q, format wrote %q", i, got, want)
+		}
+	}
+	if want := q.behindAt + 1; deferred != want || formatted != n-want {
+		t.Errorf("%d deferred, %d formatted by Write: want %d and %d", deferred, formatted, want, n-want)
+	}
+}
+
+// timeOf reads back a stdout line's timestamp (this year, local time).
+func timeOf(t *testing.T, line []byte) time.Time {
+	loc := zone
+	if loc == nil {
+		loc = time.Local
+	}
+	ts, err := time.ParseInLocation("Jan 02 15:04:05.000", string(line[:19]), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts.AddDate(time.Now().In(loc).Year(), 0, 0)
 }

@@ -63,6 +63,7 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 }
 
 type journalFormatter struct {
+	snapshotsAll
 	ident string
 	kv    kvFormatter
 	lines fastLines

@@ -27,6 +27,12 @@ type snapshotter interface {
 	snapshots(ent zapcore.Entry) (zapcore.Entry, bool)
 }
 
+// snapshotsAll is the snapshots method of a formatter whose format reads
+// nothing but the entry and the fields: every entry may be copied.
+type snapshotsAll struct{}
+
+func (snapshotsAll) snapshots(ent zapcore.Entry) (zapcore.Entry, bool) { return ent, true }
+
 // maxSnapFields is the most fields a snapshot holds.
 const maxSnapFields = 8
 

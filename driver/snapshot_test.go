@@ -17,23 +17,39 @@ import (
 // its task record right after (a periodic record reused, counters moving
 // on); and a snapshot takes the common entries.
 func TestSnapshotMatchesFormat(t *testing.T) {
-	f := (&fluentdFormatter{tag: "g3proxy.Task"}).with(nil).(*fluentdFormatter)
+	formats := deferringFormats(t)
+	formats["fluentd"] = &fluentdFormatter{tag: "g3proxy.Task"}
+	formats["json"] = newJSONFormatter(tasklog.EncoderConfig())
+	formats["cee"] = newCEEFormatter(false, false)
+	for name, f := range formats {
+		t.Run(name, func(t *testing.T) { testSnapshotMatchesFormat(t, f) })
+	}
+}
+
+func testSnapshotMatchesFormat(t *testing.T, base formatter) {
 	rng := rand.New(rand.NewSource(17))
 	taken := 0
 	var s snapshot
-	const n = 3000
+	const n = 2000
 	for i := 0; i < n; i++ {
-		var fields []zapcore.Field
+		var ctx, fields []zapcore.Field
+		for k := rng.Intn(2); k > 0; k-- {
+			ctx = append(ctx, randomField(rng))
+		}
 		for k := rng.Intn(4); k > 0; k-- {
 			fields = append(fields, randomField(rng))
 		}
+		f := base.with(ctx)
 		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: randomText(rng)}
 		want, err := f.format(nil, ent, fields)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok := s.take(fields)
+		ent, ok := f.(snapshotter).snapshots(ent)
 		if !ok {
+			t.Fatal("a formatter that snapshots refused an entry with a time")
+		}
+		if !s.take(fields) {
 			s.release()
 			continue
 		}

@@ -33,6 +33,7 @@ func NewStdout(w io.Writer, opts Options) *Core {
 }
 
 type stdoutFormatter struct {
+	snapshotsAll
 	kv    kvFormatter
 	lines fastLines
 }
@@ -176,7 +177,10 @@ func NewJSON(w io.Writer, opts Options) *Core {
 	return newCore("json", newJSONFormatter(tasklog.EncoderConfig()), opts, newWriterSinks(w))
 }
 
-type jsonFormatter struct{ enc entryAppender }
+type jsonFormatter struct {
+	snapshotsAll
+	enc entryAppender
+}
 
 // entryAppender is the encoder of tasklog.NewEncoder: AppendEntry writes
 // the line into the record's own bytes, with no zap buffer between.

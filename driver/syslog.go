@@ -162,6 +162,7 @@ func newSyslogFormatter(cfg SyslogConfig) (*syslogFormatter, error) {
 }
 
 type syslogFormatter struct {
+	snapshotsAll
 	cfg      SyslogConfig
 	fac      Facility
 	pid      int
