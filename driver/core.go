@@ -137,14 +137,18 @@ const (
 	dropFormatFailed // a deferred record the writer could not render
 )
 
-// formatter turns an entry into the bytes one delivery sends. It runs on
-// the logging goroutine and must be safe for concurrent use; with returns
-// a formatter that adds context fields, as zapcore.Core.With does. The
-// non-JSON formatters collect the keys (kvFormatter) and render them from
-// a kvEncoder, or for the field types it can carry read them back from
-// tasklog.NewEncoder's line, which is faster (fastLines); rendering on the
-// writer goroutine instead was tried and taken back: it halved a driver's
-// throughput (see the README).
+// formatter turns an entry into the bytes one delivery sends. It must be
+// safe for concurrent use; with returns a formatter that adds context
+// fields, as zapcore.Core.With does. The non-JSON formatters collect the
+// keys (kvFormatter) and render them from a kvEncoder, or for the field
+// types it can carry read them back from tasklog.NewEncoder's line, which
+// is faster (fastLines).
+//
+// Where format runs: Write hands the writer a copy of the entry when it
+// can (snapshotter), else the line for the writer to render
+// (lineFormatter), and formats on the logging goroutine only for entries
+// neither can carry or when the writers are behind (behindAt). The bytes
+// are format's either way.
 type formatter interface {
 	format(buf []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error)
 	with(fields []zapcore.Field) formatter
@@ -155,13 +159,9 @@ type formatter interface {
 // goroutine only writes tasklog.NewEncoder's JSON line of the fields (the
 // context's included), which is all the JSON driver does, and the writer
 // turns the line into the record's bytes: format's bytes for the same
-// entry (TestRenderMatchesFormat holds them to it). Other entries are
-// formatted on the logging goroutine, as every record of the other
-// formatters is. Deferring the whole formatting (collecting each
-// record's keys on the logging goroutine, rendering them on the writer)
-// was tried before and halved a driver's throughput; a line is compact,
-// costs the logging goroutine no more than the JSON driver's record, and
-// leaves the writer a single pass over it.
+// entry (TestRenderMatchesFormat holds them to it). It serves the entries
+// a snapshot cannot hold (byte strings, binary values, stringers); other
+// entries are formatted on the logging goroutine.
 type lineFormatter interface {
 	formatter
 	// defers reports whether this formatter takes the deferred path at
@@ -208,9 +208,15 @@ type sink interface {
 // (fluentd's retry queue); drain counts them as dropped.
 type drainer interface{ drain() }
 
-// Core is a zapcore.Core that formats each entry on the calling goroutine
-// and hands it to a bounded queue without ever blocking; writer goroutines
-// deliver it, as g3proxy's log drivers do. A full queue drops the newest
+// Core is a zapcore.Core that hands each entry to a bounded queue without
+// ever blocking; writer goroutines format and deliver it, as g3proxy's
+// log drivers do. An entry of plain values and tasklog's records is
+// copied into the queue and formatted by the writer; one with values that
+// may change once Write returns (byte slices, objects, arrays) is
+// formatted on the logging goroutine, as are entries while more than a
+// quarter of the queue waits, so that a logging goroutine faster than the
+// writers shares their work instead of overflowing the queue. A full
+// queue drops the newest
 // record, and every drop is counted ([Core.Stats]). Make one with a
 // driver's constructor ([NewSyslog], [NewFluentd], [NewJournal],
 // [NewStdout], [NewJSON], [NewDiscard]) or [Config.Build], use it as the
@@ -253,7 +259,7 @@ type queue struct {
 	sinks     []sink
 	wake      chan struct{}
 	wakeAt    int
-	behindAt  int // the queue length past which Write formats (see writerBehind)
+	behindAt  int // the queue length past which Write formats (see Core.Write)
 	// free holds spent records for Write to reuse. A sync.Pool fits
 	// badly: its records are taken on one goroutine and returned on
 	// another while up to QueueSize of them wait, and in BenchmarkDrivers
@@ -301,7 +307,7 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 	q := &queue{name: name, ch: make(chan *queued, opts.QueueSize), opts: opts,
 		free: make(chan *queued, opts.QueueSize+opts.Writers*maxBatch+runtime.GOMAXPROCS(0)),
 		wake: make(chan struct{}, opts.Writers), wakeAt: max(opts.QueueSize/8, 1),
-		behindAt: min(writerBehind, opts.QueueSize/4)}
+		behindAt: max(opts.QueueSize/4, 1)}
 	for i := 0; i < opts.Writers; i++ {
 		s := newSink(q)
 		q.sinks = append(q.sinks, s)
@@ -335,15 +341,6 @@ const (
 	maxBatch      = 256
 	maxBatchBytes = 64 << 10
 )
-
-// writerBehind is the number of queued records (or a quarter of a smaller
-// queue) past which Write formats a record itself rather than leave it to
-// the writer (see lineFormatter and snapshotter): while the writers keep
-// up, the logging goroutine only hands its records over; when records
-// arrive faster than the writers format and send them, the logging
-// goroutine shares the formatting, so that a burst is delivered sooner
-// and overflows the queue later.
-const writerBehind = 64
 
 // maxRenderBatch bounds a batch whose first record the writer renders
 // (see lineFormatter): the sink sends nothing of a batch before it is
@@ -641,8 +638,11 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	r := q.get()
 	var err error
 	if len(q.ch) > q.behindAt {
-		// The writers are behind: this goroutine formats, so that both
-		// sides work (the deferred paths would leave it all to them).
+		// More than a quarter of the queue waits: the writers are behind,
+		// and this goroutine formats, so that both sides work and a burst
+		// is delivered sooner and overflows the queue later (handing
+		// records over would leave all the formatting to the writers).
+		// A writer was woken at an eighth (wakeAt).
 		r.buf, err = c.fmt.format(r.buf, ent, fields)
 	} else if c.snapshot(r, ent, fields) {
 		r.sf = c.sf

@@ -1,8 +1,9 @@
 // Package driver delivers task records the way g3proxy's log drivers do:
-// each is a zapcore.Core that formats an entry on the calling goroutine,
-// hands it to a bounded queue without ever blocking, and delivers it from
-// a writer goroutine, dropping and counting what it cannot deliver, so a
-// stuck or dead log sink never stalls a proxy.
+// each is a zapcore.Core that hands an entry to a bounded queue without
+// ever blocking (a copy of it, or its formatted bytes: see [Core]), and
+// formats and delivers it from a writer goroutine, dropping and counting
+// what it cannot deliver, so a stuck or dead log sink never stalls a
+// proxy.
 //
 // # Drivers
 //
