@@ -22,11 +22,12 @@ import (
 // keeps up, beside one goroutine writing the same bytes straight to the
 // same kind of socket or pipe.
 type ThroughputResult struct {
-	Name     string
-	Driver   float64 // records a second the receiver got through the driver
-	Straight float64 // records a second the receiver got from the straight writer
-	Dropped  uint64  // records the driver dropped (the ratio holds only at 0)
-	Lost     int     // records the straight writer sent that never arrived (UDP)
+	Name       string
+	Driver     float64 // records a second the receiver got through the driver
+	Straight   float64 // records a second the receiver got from the straight writer
+	Dropped    uint64  // records the driver dropped (the ratio holds only at 0)
+	DriverLost int     // records the driver sent that never arrived (UDP; the ratio holds only at 0)
+	Lost       int     // records the straight writer sent that never arrived (UDP)
 }
 
 // receiver drains one socket or pipe in this process and counts what
@@ -272,7 +273,9 @@ func Throughput(n int) ([]ThroughputResult, error) {
 		got, took := waitFor(func() int64 { return rc.received(tr.stream, len(one)) - base }, int64(n), start)
 		_ = core.Close()
 		rc.closer.Close()
-		res := ThroughputResult{Name: tr.name, Driver: float64(got) / took.Seconds(), Dropped: core.Stats().Dropped()}
+		st := core.Stats()
+		res := ThroughputResult{Name: tr.name, Driver: float64(got) / took.Seconds(), Dropped: st.Dropped(),
+			DriverLost: int(int64(n) - got - int64(st.Dropped()))}
 
 		w, sr, closeStraight, err := straight()
 		if err != nil {
