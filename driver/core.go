@@ -215,8 +215,8 @@ type drainer interface{ drain() }
 // may change once Write returns (byte slices, objects, arrays) is
 // formatted on the logging goroutine, as are entries while more than a
 // quarter of the queue waits, so that a logging goroutine faster than the
-// writers shares their work instead of overflowing the queue. A full
-// queue drops the newest
+// writers shares their work instead of overflowing the queue. The bytes
+// are the same wherever they are formatted. A full queue drops the newest
 // record, and every drop is counted ([Core.Stats]). Make one with a
 // driver's constructor ([NewSyslog], [NewFluentd], [NewJournal],
 // [NewStdout], [NewJSON], [NewDiscard]) or [Config.Build], use it as the
@@ -425,12 +425,12 @@ func (w *renderBuf) one(q *queue, r *queued) ([]byte, bool) {
 	if !r.deferred() {
 		return r.buf, true
 	}
-	out, ok := w.render(w.arena[:0], r)
+	out, err := w.render(w.arena[:0], r)
 	w.arena = out[:0]
-	if !ok {
-		q.renderFailed()
+	if err != nil {
+		q.renderFailed(err)
 	}
-	return out, ok
+	return out, err == nil
 }
 
 // all appends the bytes of each record of a batch to bufs, rendering the
@@ -444,9 +444,9 @@ func (w *renderBuf) all(q *queue, batch []*queued, bufs [][]byte) [][]byte {
 			continue
 		}
 		start := len(w.arena)
-		out, ok := w.render(w.arena, r)
-		if !ok {
-			q.renderFailed()
+		out, err := w.render(w.arena, r)
+		if err != nil {
+			q.renderFailed(err)
 			w.arena = out[:start]
 			w.ends = append(w.ends, failed)
 			continue
@@ -472,19 +472,26 @@ func (w *renderBuf) all(q *queue, batch []*queued, bufs [][]byte) [][]byte {
 }
 
 // render appends a deferred record's bytes to b.
-func (w *renderBuf) render(b []byte, r *queued) ([]byte, bool) {
+func (w *renderBuf) render(b []byte, r *queued) ([]byte, error) {
 	if r.lf != nil {
-		return r.lf.render(b, &r.ent, r.buf, &w.scratch)
+		out, ok := r.lf.render(b, &r.ent, r.buf, &w.scratch)
+		if !ok {
+			return out, errLineRender
+		}
+		return out, nil
 	}
-	out, err := r.sf.format(b, r.ent, r.snap.view())
-	return out, err == nil
+	return r.sf.format(b, r.ent, r.snap.view())
 }
 
+var errLineRender = errors.New("a line did not render")
+
 // renderFailed counts and reports a deferred record the writer could not
-// render: a bug, since line only writes lines render takes.
-func (q *queue) renderFailed() {
+// format: a bug, since Write hands over only records that format (line
+// writes only lines render takes; snapshots refuses entries format would
+// fail).
+func (q *queue) renderFailed(err error) {
 	q.drop(dropFormatFailed, 1)
-	q.report(errors.New("format: a deferred record could not be rendered"))
+	q.report(fmt.Errorf("format on the writer: %w", err))
 }
 
 // next returns the next queued record, or false once ch is closed and

@@ -1,12 +1,17 @@
 package driver
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"math/rand"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/proxylog/tasklog"
@@ -118,5 +123,34 @@ func TestSnapshotTypesHoldValues(t *testing.T) {
 	for _, v := range []any{tasklog.TaskLog{}, tasklog.TCPConnect{}, tasklog.HTTPForward{}, tasklog.FTPOverHTTP{},
 		tasklog.UDPAssociate{}, tasklog.UDPConnect{}} {
 		walk(reflect.TypeOf(v).Name(), reflect.TypeOf(v))
+	}
+}
+
+// failingFormatter snapshots every entry and fails to format any.
+type failingFormatter struct{ snapshotsAll }
+
+func (f failingFormatter) format(b []byte, _ zapcore.Entry, _ []zapcore.Field) ([]byte, error) {
+	return b, errors.New("test: cannot format")
+}
+func (f failingFormatter) with([]zapcore.Field) formatter { return f }
+
+// A record the writer cannot format (a bug: Write hands over only what
+// formats) is counted as DropFormatFailed and reported, and the counters
+// still balance.
+func TestWriterFormatFailureIsCounted(t *testing.T) {
+	var errs bytes.Buffer
+	core := newCore("test", failingFormatter{}, Options{ErrorOutput: zapcore.AddSync(&errs)}, newWriterSinks(io.Discard))
+	if err := core.Write(zapcore.Entry{Message: "m"}, []zapcore.Field{zap.String("k", "v")}); err != nil {
+		t.Fatalf("Write: %v (the record was handed over: its error shows later)", err)
+	}
+	if err := core.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := core.Stats()
+	if s.Total != 1 || s.DropFormatFailed != 1 || s.Passed+s.Dropped() != s.Total {
+		t.Errorf("stats %+v: want the record counted as format failed", s)
+	}
+	if !strings.Contains(errs.String(), "format on the writer: test: cannot format") {
+		t.Errorf("error output %q: want the format error", errs.String())
 	}
 }
