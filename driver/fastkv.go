@@ -151,6 +151,41 @@ func knownDetail(d tasklog.Detail) bool {
 	return false
 }
 
+// lineKey reads the member of NewEncoder's line at line[i] (after the
+// object's opening or a member: ',' or '"'): its key, and where its value
+// starts. It returns false for a key with an escape.
+func lineKey(line []byte, i int) (key []byte, value int, ok bool) {
+	if line[i] == ',' {
+		i++
+	}
+	if line[i] != '"' {
+		return nil, 0, false
+	}
+	ks := i + 1
+	for i = ks; line[i] != '"'; i++ {
+		if line[i] == '\\' {
+			return nil, 0, false
+		}
+	}
+	return line[ks:i], i + 2, true // past the quote and the colon
+}
+
+// lineLiteral reads the number or bool at line[i] and returns where it
+// ends, or false for a value that is neither an integer nor a bool (a
+// float, an object, an array, null).
+func lineLiteral(line []byte, i int) (end int, ok bool) {
+	boolean := line[i] == 't' || line[i] == 'f'
+	for n := len(line); i < n-1 && line[i] != ','; i++ {
+		switch line[i] {
+		case '.', 'e', 'E', '{', '[', '"', 'n':
+			if !boolean {
+				return 0, false
+			}
+		}
+	}
+	return i, true
+}
+
 // appendLineKVs appends the keys of NewEncoder's JSON line as g3's RFC
 // 3164 text (", key=value") or, with sd, as RFC 5424 PARAMs (' key="value"',
 // strict or in escape_debug), in one pass over the line: what
@@ -164,38 +199,23 @@ func knownDetail(d tasklog.Detail) bool {
 func appendLineKVs(b, line []byte, scratch *[]byte, sd, strict bool) ([]byte, bool) {
 	n := len(line)
 	for i := 1; i < n-1; {
-		if line[i] == ',' {
-			i++
-		}
-		if line[i] != '"' {
+		key, v, ok := lineKey(line, i)
+		if !ok {
 			return b, false
-		}
-		ks := i + 1
-		for i = ks; line[i] != '"'; i++ {
-			if line[i] == '\\' {
-				return b, false
-			}
 		}
 		if sd {
 			b = append(b, ' ')
 		} else {
 			b = append(b, ',', ' ')
 		}
-		b = append(b, line[ks:i]...)
+		b = append(b, key...)
 		b = append(b, '=')
-		i += 2 // the quote and the colon
-		c := line[i]
-		if c != '"' {
+		i = v
+		if line[i] != '"' {
 			// A number or bool, as it is (quoted in structured data).
 			vs := i
-			boolean := c == 't' || c == 'f'
-			for ; i < n-1 && line[i] != ','; i++ {
-				switch line[i] {
-				case '.', 'e', 'E', '{', '[', '"', 'n':
-					if !boolean {
-						return b, false // a float, or not a literal
-					}
-				}
+			if i, ok = lineLiteral(line, i); !ok {
+				return b, false
 			}
 			if sd {
 				b = append(b, '"')
@@ -249,6 +269,30 @@ func appendLineKVs(b, line []byte, scratch *[]byte, sd, strict bool) ([]byte, bo
 	return b, true
 }
 
+// kvLines is the logging goroutine's half of the deferred path (see
+// lineFormatter) for the formats that render pairs (the journal's and
+// stdout's): NewEncoder's line, from which renderPairs reads them back.
+type kvLines struct{ lines fastLines }
+
+func (l kvLines) with(fields []zapcore.Field) kvLines { return kvLines{l.lines.with(fields)} }
+
+func (l kvLines) defers() bool { return !l.lines.off }
+
+func (l kvLines) line(buf []byte, fields []zapcore.Field) ([]byte, bool) {
+	return l.lines.appendLine(buf, fields)
+}
+
+// renderPairs reads the pairs back from line and has appendPairs render
+// them with ent.
+func renderPairs(b []byte, ent *zapcore.Entry, line []byte, appendPairs func([]byte, *zapcore.Entry, *kvEncoder) []byte) ([]byte, bool) {
+	e := getKV()
+	defer putKV(e)
+	if !pairsFromLine(e, line) {
+		return b, false
+	}
+	return appendPairs(b, ent, e), true
+}
+
 // pairsFromLine appends the keys of NewEncoder's line to e.pairs as the
 // text the journal and stdout formats print (each a kindStr: a string
 // unescaped into e.arena, a number or bool as its literal), in the line's
@@ -258,30 +302,16 @@ func appendLineKVs(b, line []byte, scratch *[]byte, sd, strict bool) ([]byte, bo
 func pairsFromLine(e *kvEncoder, line []byte) bool {
 	n := len(line)
 	for i := 1; i < n-1; {
-		if line[i] == ',' {
-			i++
-		}
-		if line[i] != '"' {
+		kb, v, ok := lineKey(line, i)
+		if !ok {
 			return false
 		}
-		ks := i + 1
-		for i = ks; line[i] != '"'; i++ {
-			if line[i] == '\\' {
-				return false
-			}
-		}
-		key := bytesView(line[ks:i])
-		i += 2 // the quote and the colon
-		if c := line[i]; c != '"' {
+		key := bytesView(kb)
+		i = v
+		if line[i] != '"' {
 			vs := i
-			boolean := c == 't' || c == 'f'
-			for ; i < n-1 && line[i] != ','; i++ {
-				switch line[i] {
-				case '.', 'e', 'E', '{', '[', '"', 'n':
-					if !boolean {
-						return false
-					}
-				}
+			if i, ok = lineLiteral(line, i); !ok {
+				return false
 			}
 			e.pairs = append(e.pairs, pair{key: key, kind: kindStr, s: bytesView(line[vs:i]), off: -1})
 			continue

@@ -99,18 +99,10 @@ func randomRecord(rng *rand.Rand) *tasklog.TaskLog {
 // random context and fields, or leaves the entry to it.
 func TestFastLinesMatchCollect(t *testing.T) {
 	defer func() { fastLinesOff = false }()
-	syslog := func(cfg SyslogConfig) formatter {
-		cfg.Ident, cfg.UnixPath = "g3proxy", "/dev/null"
-		f, err := newSyslogFormatter(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
 	formats := map[string]formatter{
-		"rfc3164":        syslog(SyslogConfig{AppendReportTS: true}),
-		"rfc5424":        syslog(SyslogConfig{RFC5424: true, AppendReportTS: true}),
-		"rfc5424-strict": syslog(SyslogConfig{RFC5424: true, RFC5424Strict: true}),
+		"rfc3164":        testSyslogFormatter(t, SyslogConfig{AppendReportTS: true}),
+		"rfc5424":        testSyslogFormatter(t, SyslogConfig{RFC5424: true, AppendReportTS: true}),
+		"rfc5424-strict": testSyslogFormatter(t, SyslogConfig{RFC5424: true, RFC5424Strict: true}),
 	}
 	rng := rand.New(rand.NewSource(7))
 	fast := 0
@@ -262,17 +254,20 @@ func TestRenderMatchesFormat(t *testing.T) {
 	t.Logf("deferred of %d: %v", n, deferred)
 }
 
+// testSyslogFormatter is a syslog formatter of cfg, as g3proxy's ident.
+func testSyslogFormatter(t *testing.T, cfg SyslogConfig) formatter {
+	cfg.Ident, cfg.UnixPath = "g3proxy", "/dev/null"
+	f, err := newSyslogFormatter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // deferringFormats are the formatters that take the deferred path, in the
 // configurations whose rendering differs.
 func deferringFormats(t *testing.T) map[string]formatter {
-	syslog := func(cfg SyslogConfig) formatter {
-		cfg.Ident, cfg.UnixPath = "g3proxy", "/dev/null"
-		f, err := newSyslogFormatter(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
+	syslog := func(cfg SyslogConfig) formatter { return testSyslogFormatter(t, cfg) }
 	return map[string]formatter{
 		"rfc3164":        syslog(SyslogConfig{AppendReportTS: true}),
 		"rfc3164-host":   syslog(SyslogConfig{EmitHostname: true}),

@@ -64,31 +64,19 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 
 type journalFormatter struct {
 	snapshotsAll
+	kvLines
 	ident string
 	kv    kvFormatter
-	lines fastLines
 }
 
 func (f *journalFormatter) with(fields []zapcore.Field) formatter {
-	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields), lines: f.lines.with(fields)}
+	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields), kvLines: f.kvLines.with(fields)}
 }
 
-// defers, line and render are the deferred path (see lineFormatter): the
-// writer reads the pairs back from NewEncoder's line, which is in g3's
-// order.
-func (f *journalFormatter) defers() bool { return !f.lines.off }
-
-func (f *journalFormatter) line(buf []byte, fields []zapcore.Field) ([]byte, bool) {
-	return f.lines.appendLine(buf, fields)
-}
-
+// render is the deferred path's writer half (see lineFormatter and
+// kvLines); the line is in g3's order, as collectG3's pairs.
 func (f *journalFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *[]byte) ([]byte, bool) {
-	e := getKV()
-	defer putKV(e)
-	if !pairsFromLine(e, line) {
-		return b, false
-	}
-	return f.appendPairs(b, ent, e), true
+	return renderPairs(b, ent, line, f.appendPairs)
 }
 
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {

@@ -34,29 +34,18 @@ func NewStdout(w io.Writer, opts Options) *Core {
 
 type stdoutFormatter struct {
 	snapshotsAll
-	kv    kvFormatter
-	lines fastLines
+	kvLines
+	kv kvFormatter
 }
 
 func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
-	return &stdoutFormatter{kv: f.kv.withCtx(fields), lines: f.lines.with(fields)}
+	return &stdoutFormatter{kv: f.kv.withCtx(fields), kvLines: f.kvLines.with(fields)}
 }
 
-// defers, line and render are the deferred path (see lineFormatter): the
-// writer reads the pairs back from NewEncoder's line.
-func (f *stdoutFormatter) defers() bool { return !f.lines.off }
-
-func (f *stdoutFormatter) line(buf []byte, fields []zapcore.Field) ([]byte, bool) {
-	return f.lines.appendLine(buf, fields)
-}
-
+// render is the deferred path's writer half (see lineFormatter and
+// kvLines).
 func (f *stdoutFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *[]byte) ([]byte, bool) {
-	e := getKV()
-	defer putKV(e)
-	if !pairsFromLine(e, line) {
-		return b, false
-	}
-	return f.appendPairs(b, ent, e), true
+	return renderPairs(b, ent, line, f.appendPairs)
 }
 
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
