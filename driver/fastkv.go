@@ -22,8 +22,11 @@ import (
 // the line had to escape goes through the kvEncoder instead, so that both
 // paths write the same bytes (TestFastLinesMatchCollect holds them to it
 // on random fields). The journal and stdout formats measured slower this
-// way (their kvEncoder path does not reorder or already sorts) and keep
-// the kvEncoder's.
+// way on the logging goroutine (their kvEncoder path does not reorder or
+// already sorts) and format through the kvEncoder there; their writers
+// read the pairs back from the line (pairsFromLine) when an entry was
+// handed over as its line (see lineFormatter), which is also the line
+// the text formats render from on the writer.
 
 // fastLines is a formatter's fast path; the zero value has no context.
 type fastLines struct {
