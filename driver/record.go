@@ -11,12 +11,12 @@ import (
 )
 
 // NewRecordCore returns a Core for a transport this package does not have
-// (the OTLP driver of module github.com/proxylog/tasklog/otel is one):
-// like every driver here it collects each entry's keys on the logging
-// goroutine, in g3's order and with g3's value types, into a compact
-// encoding that costs no allocation once warm, hands it to a bounded
-// queue without ever blocking, and keeps the same Stats and Close
-// guarantees. Each of Options.Writers writer goroutines decodes the
+// (the OTLP driver of module github.com/proxylog/tasklog/otel is one): it
+// collects each entry's keys on the logging goroutine, in g3's order and
+// with g3's value types, into a compact encoding that costs no allocation
+// once warm (the other drivers hand most entries to their writers as a
+// copy instead, see [Core]), hands it to a bounded queue without ever
+// blocking, and keeps the same Stats and Close guarantees. Each of Options.Writers writer goroutines decodes the
 // records it takes into a [Record] and hands them to its own sink, made by
 // newSink, which reports each record's outcome through the [Outcomes] it
 // was given. name names the driver in error output.
