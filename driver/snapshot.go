@@ -6,17 +6,19 @@ import (
 	"github.com/proxylog/tasklog"
 )
 
-// The fluentd formatter's deferred path. Its format collects every key
-// with its Rust type and writes unset keys as nil, which NewEncoder's line
-// does not keep, so it cannot render from the line as the text formats do
-// (see lineFormatter). Instead the logging goroutine copies the entry's
-// fields into the record, a task record by value (tasklog's records and
-// their details hold values only: strings, numbers, times, addresses),
-// and the writer formats the copy: the same format, the same bytes. An
-// entry with a field that may change after Write returns (bytes, objects,
-// arrays, reflected or lazily computed values, another package's Detail)
-// or more fields than a snapshot holds is formatted on the logging
-// goroutine, as before.
+// The writer's share of the formatting (see Core.Write). The logging
+// goroutine copies an entry's fields into its record, a task record by
+// value (tasklog's records and their details hold values only: strings,
+// numbers, times, addresses; TestSnapshotTypesHoldValues keeps them so),
+// and the writer runs the same format on the copy: the same bytes
+// (TestSnapshotMatchesFormat). An entry with a field that may change after
+// Write returns (bytes, objects, arrays, reflected or lazily computed
+// values, another package's Detail) or more fields than a snapshot holds
+// is not copied: the text formats then hand over NewEncoder's line when
+// they can (see lineFormatter), and otherwise the logging goroutine
+// formats it. fluentd's format, which keeps every key's Rust type and
+// writes unset keys as nil, has no line to render from: a copy is its
+// only way to the writer.
 
 // snapshotter is a formatter whose entries may be copied (see above).
 type snapshotter interface {
@@ -49,8 +51,9 @@ type snapshot struct {
 	udpc   tasklog.UDPConnect
 }
 
-// take copies fields into s, or returns false, having copied part of them,
-// when one may change after the call or they are too many.
+// take copies fields into s, or returns false when one may change after
+// the call or they are too many (release s then: it may hold part of a
+// record).
 func (s *snapshot) take(fields []zapcore.Field) bool {
 	if len(fields) > maxSnapFields {
 		return false
@@ -58,28 +61,38 @@ func (s *snapshot) take(fields []zapcore.Field) bool {
 	recs := 0
 	for i := range fields {
 		f := fields[i]
-		switch f.Type {
-		case zapcore.StringType, zapcore.BoolType, zapcore.SkipType,
-			zapcore.Int64Type, zapcore.Int32Type, zapcore.Int16Type, zapcore.Int8Type,
-			zapcore.Uint64Type, zapcore.Uint32Type, zapcore.Uint16Type, zapcore.Uint8Type, zapcore.UintptrType,
-			zapcore.Float64Type, zapcore.Float32Type, zapcore.DurationType,
-			zapcore.TimeType, zapcore.TimeFullType:
-			// Values: the field holds all of it (a string's bytes never
-			// change; a time's location is immutable).
-		case zapcore.InlineMarshalerType:
-			r, ok := f.Interface.(*tasklog.TaskLog)
-			if !ok || r == nil || recs > 0 || !s.copyRecord(r) {
-				return false
-			}
-			recs++
-			f.Interface = &s.rec
-		default:
+		if !s.value(&f, &recs) {
+			clear(s.fields[:i]) // keep nothing of the program's alive
 			return false
 		}
 		s.fields[i] = f
 	}
 	s.n = len(fields)
 	return true
+}
+
+// value reports whether f can be copied, and makes a task record's field
+// point at the copy of the record (at most one, counted in recs).
+func (s *snapshot) value(f *zapcore.Field, recs *int) bool {
+	switch f.Type {
+	case zapcore.StringType, zapcore.BoolType, zapcore.SkipType,
+		zapcore.Int64Type, zapcore.Int32Type, zapcore.Int16Type, zapcore.Int8Type,
+		zapcore.Uint64Type, zapcore.Uint32Type, zapcore.Uint16Type, zapcore.Uint8Type, zapcore.UintptrType,
+		zapcore.Float64Type, zapcore.Float32Type, zapcore.DurationType,
+		zapcore.TimeType, zapcore.TimeFullType:
+		// Values: the field holds all of it (a string's bytes never
+		// change; a time's location is immutable).
+		return true
+	case zapcore.InlineMarshalerType:
+		r, ok := f.Interface.(*tasklog.TaskLog)
+		if !ok || r == nil || *recs > 0 || !s.copyRecord(r) {
+			return false
+		}
+		*recs++
+		f.Interface = &s.rec
+		return true
+	}
+	return false
 }
 
 // copyRecord copies r and its detail, one of tasklog's own, into s.
