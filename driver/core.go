@@ -342,12 +342,6 @@ const (
 	maxBatchBytes = 64 << 10
 )
 
-// maxRenderBatch bounds a batch whose first record the writer renders
-// (see lineFormatter): the sink sends nothing of a batch before it is
-// all rendered, and a receiver that takes a few datagrams at a time
-// (linux's unix sockets queue 10 by default) would wait for the rest.
-const maxRenderBatch = 16
-
 func (q *queue) run(s sink) {
 	defer q.wg.Done()
 	t := time.NewTimer(time.Hour)
@@ -373,11 +367,7 @@ func (q *queue) run(s sink) {
 		}
 		batch = append(batch[:0], r)
 		size, open := len(r.buf), true
-		limit := maxBatch
-		if r.deferred() {
-			limit = maxRenderBatch
-		}
-		for open && len(batch) < limit && size < maxBatchBytes {
+		for open && len(batch) < maxBatch && size < maxBatchBytes {
 			select {
 			case r, open = <-q.ch:
 				if open {
