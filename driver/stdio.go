@@ -23,8 +23,7 @@ import (
 //
 // Values print as they are, unquoted (a byte that is not part of valid
 // UTF-8 as U+FFFD: g3's Rust strings cannot hold one); unset keys are
-// left out. A nil w is
-// os.Stdout.
+// left out. A nil w is os.Stdout.
 func NewStdout(w io.Writer, opts Options) *Core {
 	if w == nil {
 		w = osStdout
