@@ -355,17 +355,18 @@ func (q *queue) run(s sink) {
 		if !ok {
 			return
 		}
+		batch = append(batch[:0], r)
 		if !batching {
 			if !q.abandoned.Load() {
-				if b, ok := w.one(q, r); ok {
-					s.deliver(b)
+				if bufs = w.all(q, batch, bufs[:0]); len(bufs) == 1 {
+					s.deliver(bufs[0])
 				}
 			}
 			q.put(r)
+			clear(bufs)
 			q.processed.Add(1)
 			continue
 		}
-		batch = append(batch[:0], r)
 		size, open := len(r.buf), true
 		for open && len(batch) < maxBatch && size < maxBatchBytes {
 			select {
@@ -409,23 +410,9 @@ const (
 	failed = -2 // rendering failed, counted
 )
 
-// one returns a record's bytes, rendered if it was deferred; false when
-// rendering failed (counted as DropFormatFailed and reported).
-func (w *renderBuf) one(q *queue, r *queued) ([]byte, bool) {
-	if !r.deferred() {
-		return r.buf, true
-	}
-	out, err := w.render(w.arena[:0], r)
-	w.arena = out[:0]
-	if err != nil {
-		q.renderFailed(err)
-	}
-	return out, err == nil
-}
-
-// all appends the bytes of each record of a batch to bufs, rendering the
-// deferred ones into the arena; a record that fails to render is left
-// out, counted.
+// all appends the bytes of each record of a batch (of one, for a sink
+// that takes records one at a time) to bufs, rendering the deferred ones
+// into the arena; a record that fails to render is left out, counted.
 func (w *renderBuf) all(q *queue, batch []*queued, bufs [][]byte) [][]byte {
 	w.arena, w.ends = w.arena[:0], w.ends[:0]
 	for _, r := range batch {

@@ -317,11 +317,11 @@ func TestWriteFormatsWhenWritersAreBehind(t *testing.T) {
 		if r.deferred() {
 			deferred++
 			var w renderBuf
-			b, ok := w.one(q, r)
-			if !ok {
+			bufs := w.all(q, []*queued{r}, nil)
+			if len(bufs) != 1 {
 				t.Fatalf("record %d did not render", i)
 			}
-			got = b
+			got = bufs[0]
 		} else {
 			formatted++
 			got = r.buf
