@@ -151,16 +151,21 @@ func putEncoder(e *jsonEncoder) {
 	encoderPool.Put(e)
 }
 
-// sep appends the comma that separates this element from the previous one,
-// by the same rule as zap: none after '{', '[', ':', ',' or ' '.
-func (e *jsonEncoder) sep() {
-	if n := len(e.bs); n > 0 {
-		switch e.bs[n-1] {
+// sep appends the comma that separates this element from the previous one.
+func (e *jsonEncoder) sep() { e.bs = appendSep(e.bs) }
+
+// appendSep appends to bs the comma that separates an element from the
+// previous one, by the same rule as zap: none after '{', '[', ':', ',' or
+// ' '. The straight-line writers call it on a local copy of the line.
+func appendSep(bs []byte) []byte {
+	if n := len(bs); n > 0 {
+		switch bs[n-1] {
 		case '{', '[', ':', ',', ' ':
 		default:
-			e.bs = append(e.bs, ',')
+			bs = append(bs, ',')
 		}
 	}
+	return bs
 }
 
 func (e *jsonEncoder) addKey(key string) {

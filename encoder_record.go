@@ -19,14 +19,7 @@ type jsonKeyWriter jsonEncoder
 // methods below work on that local slice and store it back once, which
 // keeps it in registers.
 func (w *jsonKeyWriter) keyed(key string) []byte {
-	bs := w.bs
-	if n := len(bs); n > 0 {
-		switch bs[n-1] {
-		case '{', '[', ':', ',', ' ':
-		default:
-			bs = append(bs, ',')
-		}
-	}
+	bs := appendSep(w.bs)
 	(*jsonEncoder)(w).mark(len(bs), w.hoist)
 	bs = append(bs, '"')
 	bs = append(bs, key...)

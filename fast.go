@@ -34,14 +34,7 @@ func fastFinished(e *jsonEncoder, r *TaskLog) bool {
 	if !ok {
 		return false
 	}
-	bs := e.bs
-	if n := len(bs); n > 0 {
-		switch bs[n-1] {
-		case '{', '[', ':', ',', ' ':
-		default:
-			bs = append(bs, ',')
-		}
-	}
+	bs := appendSep(e.bs)
 	logger := len(bs)
 	bs = fastHead(bs, r)
 	body := len(bs) + 1 // after the comma each key below starts with
