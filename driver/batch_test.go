@@ -1,13 +1,19 @@
 package driver
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/proxylog/tasklog"
 )
 
 // A batch of datagrams goes out in order, each its own datagram; one too
@@ -150,5 +156,61 @@ func TestFluentdBatchWritesOnceAndKeepsOnFailure(t *testing.T) {
 	s.drain()
 	if st := core.Stats(); st.DropPeerUnreachable != 3 {
 		t.Errorf("stats %+v, want d dropped for the queue's length and e, f when drained", st)
+	}
+}
+
+// countingWriter holds its first write until gate closes, then records
+// how many lines each write carried.
+type countingWriter struct {
+	heldWriter
+	mu    sync.Mutex
+	lines []int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.heldWriter.Write(p)
+	w.mu.Lock()
+	w.lines = append(w.lines, bytes.Count(p, []byte("\n")))
+	w.mu.Unlock()
+	return len(p), nil
+}
+
+// A batch of records the writer renders is bounded by maxBatchBytes as
+// records formatted by Write are: each counts as deferredSize bytes, its
+// size before rendering being unknown. Counted as 0 bytes, 300 waiting
+// records went in batches of maxBatch, each grown past the sink's kept
+// buffer and allocated anew.
+func TestBatchOfDeferredRecordsIsBounded(t *testing.T) {
+	w := &countingWriter{heldWriter: heldWriter{gate: make(chan struct{}), entered: make(chan struct{})}}
+	core := NewStdout(w, Options{QueueSize: 4096, ErrorOutput: discardErrors})
+	logger := zap.New(core)
+	logger.Info("first", tasklog.Field(record()))
+	<-w.entered // the writer holds the first record, blocked
+	const n = 300
+	for i := 0; i < n; i++ {
+		logger.Info("m", tasklog.Field(record()), zap.Int("i", i))
+	}
+	if got := len(core.q.ch); got != n {
+		t.Fatalf("%d records wait, want %d", got, n)
+	}
+	close(w.gate)
+	if err := core.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	total, most := 0, 0
+	for _, l := range w.lines {
+		total += l
+		most = max(most, l)
+	}
+	if total != n+1 {
+		t.Fatalf("wrote %d records in writes of %v, want %d", total, w.lines, n+1)
+	}
+	if want := maxBatchBytes / deferredSize; most != want {
+		t.Errorf("writes of %v records: the largest is %d, want %d", w.lines, most, want)
+	}
+	if st := core.Stats(); st.Passed != n+1 || st.Dropped() != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }

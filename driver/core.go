@@ -336,11 +336,22 @@ type multiSink interface {
 }
 
 // A writer hands a multiSink at most maxBatch records of at most about
-// maxBatchBytes together: what is waiting when it looks, no more.
+// maxBatchBytes together: what is waiting when it looks, no more. A
+// record the writer renders counts as deferredSize bytes, its size before
+// rendering being unknown (a task record renders to 400 to 900 bytes).
 const (
 	maxBatch      = 256
 	maxBatchBytes = 64 << 10
+	deferredSize  = 512
 )
+
+// queuedSize is r's share of a batch's maxBatchBytes.
+func queuedSize(r *queued) int {
+	if r.deferred() {
+		return max(len(r.buf), deferredSize)
+	}
+	return len(r.buf)
+}
 
 func (q *queue) run(s sink) {
 	defer q.wg.Done()
@@ -367,13 +378,13 @@ func (q *queue) run(s sink) {
 			q.processed.Add(1)
 			continue
 		}
-		size, open := len(r.buf), true
+		size, open := queuedSize(r), true
 		for open && len(batch) < maxBatch && size < maxBatchBytes {
 			select {
 			case r, open = <-q.ch:
 				if open {
 					batch = append(batch, r)
-					size += len(r.buf)
+					size += queuedSize(r)
 				}
 				continue
 			default:

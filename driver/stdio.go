@@ -242,7 +242,7 @@ func (s *writerSink) deliverBatch(recs [][]byte) {
 		s.buf = append(s.buf, r...)
 	}
 	s.write(s.buf, len(recs))
-	if cap(s.buf) > 2*maxBatchBytes {
+	if cap(s.buf) > 4*maxBatchBytes {
 		s.buf = nil // let a batch of huge records go
 	}
 }
