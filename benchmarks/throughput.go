@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,14 +22,17 @@ import (
 
 // ThroughputResult is one driver's delivery rate into a receiver that
 // keeps up, beside one goroutine writing the same bytes straight to the
-// same kind of socket or pipe.
+// same kind of socket or pipe, in rounds that take turns.
 type ThroughputResult struct {
-	Name       string
-	Driver     float64 // records a second the receiver got through the driver
-	Straight   float64 // records a second the receiver got from the straight writer
-	Dropped    uint64  // records the driver dropped (the ratio holds only at 0)
-	DriverLost int     // records the driver sent that never arrived (UDP; the ratio holds only at 0)
-	Lost       int     // records the straight writer sent that never arrived (UDP)
+	Name     string
+	Driver   float64 // median over the rounds of records a second the receiver got through the driver
+	Straight float64 // median over the rounds of records a second the receiver got from the straight writer
+	// Ratio is the median over the rounds of the driver's rate over the
+	// straight writer's in the same round, Low and High their spread.
+	Ratio, Low, High float64
+	Dropped          uint64 // records the driver dropped (the ratio holds only at 0)
+	DriverLost       int    // records the driver sent that never arrived (UDP; the ratio holds only at 0)
+	Lost             int    // records the straight writer sent that never arrived (UDP)
 }
 
 // receiver drains one socket or pipe in this process and counts what
@@ -113,7 +118,7 @@ func udpReceiver() (*receiver, string, error) {
 	_ = l.SetReadBuffer(4 << 20)
 	r := newReceiver()
 	r.closer = l
-	go r.drain(l.Read)
+	go r.drainMany(l)
 	return r, l.LocalAddr().String(), nil
 }
 
@@ -238,62 +243,112 @@ func waitFor(got func() int64, want int64, start time.Time) (int64, time.Duratio
 // drains its socket or pipe, and measures records a second from the
 // first record to the last one's arrival; then one goroutine writes the
 // same record's bytes n times straight to a receiver of the same kind.
-// The queue holds all n records, so that a driver slower than the logging
-// goroutine still drops nothing.
-func Throughput(n int) ([]ThroughputResult, error) {
+// The two take turns for the given rounds (the straight writer first in
+// every other round), each round on the same driver and the same
+// straight writer. The queue holds n records, so that a driver slower
+// than the logging goroutine still drops nothing.
+//
+// The receiver stands for another process (rsyslog, fluentd, a
+// collector), which the kernel schedules beside the logging process: the
+// measurement runs with one more P than the machine has cores (see
+// runtime.GOMAXPROCS), so that Go's scheduler never makes the receiver
+// wait behind the logging goroutine and the writer. With as many Ps as
+// cores, on two cores, the in-process UDP receiver waited for a P long
+// enough that its socket buffer (about 3,600 records) overflowed, from a
+// driver and from g3's one-datagram-a-call sending alike. The UDP
+// receiver reads as rsyslog's imudp does, up to 32 datagrams a call.
+func Throughput(n, rounds int) ([]ThroughputResult, error) {
+	if n < 1 || rounds < 1 {
+		return nil, fmt.Errorf("throughput: %d records in %d rounds: need at least one of each", n, rounds)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.NumCPU() + 1))
 	dir, err := os.MkdirTemp("", "tasklog-throughput-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	opts := driver.Options{QueueSize: n + 1, ErrorOutput: zapcore.AddSync(io.Discard)}
-	rec := tcpRecord()
-	msg := rec.Reason.Text()
 	var out []ThroughputResult
 	for _, tr := range transports(opts) {
-		core, rc, straight, err := tr.open(dir)
+		res, err := throughput(tr, dir, n, rounds)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", tr.name, err)
 		}
-		logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
-		// One record first: its bytes, for the straight writer.
-		tasklog.Log(logger, zap.InfoLevel, msg, rec)
-		var one []byte
-		select {
-		case one = <-rc.first:
-		case <-time.After(5 * time.Second):
-			core.Close()
-			return nil, fmt.Errorf("%s: the first record never arrived", tr.name)
-		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// throughput measures one transport (see Throughput).
+func throughput(tr transport, dir string, n, rounds int) (ThroughputResult, error) {
+	res := ThroughputResult{Name: tr.name}
+	core, rc, straight, err := tr.open(dir)
+	if err != nil {
+		return res, err
+	}
+	defer rc.closer.Close()
+	defer core.Close()
+	logger := zap.New(core).With(tasklog.LoggerFields("g3proxy")...)
+	rec := tcpRecord()
+	msg := rec.Reason.Text()
+	// One record first: its bytes, for the straight writer.
+	tasklog.Log(logger, zap.InfoLevel, msg, rec)
+	var one []byte
+	select {
+	case one = <-rc.first:
+	case <-time.After(5 * time.Second):
+		return res, errors.New("the first record never arrived")
+	}
+	w, sr, closeStraight, err := straight()
+	if err != nil {
+		return res, err
+	}
+	defer closeStraight()
+
+	var drv, str, ratios []float64
+	var got, sgot int64
+	driverRound := func() float64 {
 		base := rc.received(tr.stream, len(one))
 		start := time.Now()
 		for i := 0; i < n; i++ {
 			tasklog.Log(logger, zap.InfoLevel, msg, rec)
 		}
-		got, took := waitFor(func() int64 { return rc.received(tr.stream, len(one)) - base }, int64(n), start)
-		_ = core.Close()
-		rc.closer.Close()
-		st := core.Stats()
-		res := ThroughputResult{Name: tr.name, Driver: float64(got) / took.Seconds(), Dropped: st.Dropped(),
-			DriverLost: int(int64(n) - got - int64(st.Dropped()))}
-
-		w, sr, closeStraight, err := straight()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", tr.name, err)
-		}
-		start = time.Now()
-		var werr error
+		g, took := waitFor(func() int64 { return rc.received(tr.stream, len(one)) - base }, int64(n), start)
+		got += g
+		return float64(g) / took.Seconds()
+	}
+	var werr error
+	straightRound := func() float64 {
+		base := sr.received(tr.stream, len(one))
+		start := time.Now()
 		for i := 0; i < n && werr == nil; i++ {
 			_, werr = w.Write(one)
 		}
-		sgot, stook := waitFor(func() int64 { return sr.received(tr.stream, len(one)) }, int64(n), start)
-		closeStraight()
-		if werr != nil && !errors.Is(werr, net.ErrClosed) {
-			return nil, fmt.Errorf("%s: straight writer: %w", tr.name, werr)
-		}
-		res.Straight = float64(sgot) / stook.Seconds()
-		res.Lost = n - int(sgot)
-		out = append(out, res)
+		g, took := waitFor(func() int64 { return sr.received(tr.stream, len(one)) - base }, int64(n), start)
+		sgot += g
+		return float64(g) / took.Seconds()
 	}
-	return out, nil
+	for r := 0; r < rounds && werr == nil; r++ {
+		var d, s float64
+		if r%2 == 0 {
+			d = driverRound()
+			s = straightRound()
+		} else {
+			s = straightRound()
+			d = driverRound()
+		}
+		drv, str, ratios = append(drv, d), append(str, s), append(ratios, d/s)
+	}
+	if werr != nil {
+		return res, fmt.Errorf("straight writer: %w", werr)
+	}
+	_ = core.Close()
+	st := core.Stats()
+	total := int64(n) * int64(rounds)
+	res.Driver, res.Straight = median(drv), median(str)
+	res.Ratio, res.Low, res.High = median(ratios), slices.Min(ratios), slices.Max(ratios)
+	res.Dropped = st.Dropped()
+	res.DriverLost = int(total - got - int64(st.Dropped()))
+	res.Lost = int(total - sgot)
+	return res, nil
 }
