@@ -627,9 +627,19 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 // without blocking. It returns an error only when the entry cannot be
 // formatted (counted as DropFormatFailed); a full queue or a closed driver
 // drops the record, counted, and returns nil, so that a stuck log never
-// fails the caller.
+// fails the caller. A record that finds the queue full is dropped
+// unformatted (an entry that would not format then counts as
+// DropQueueFull, not DropFormatFailed).
 func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q := c.q
+	if len(q.ch) == cap(q.ch) {
+		// The queue is full: the record is dropped before it is formatted,
+		// so that an overloaded logging goroutine spends nothing on
+		// records that cannot go (g3's AsyncLogger formats first, then
+		// finds its channel full: lib/g3-types/src/log/async_log.rs).
+		q.dropUnformatted()
+		return nil
+	}
 	r := q.get()
 	var err error
 	if len(q.ch) > q.behindAt {
@@ -678,6 +688,19 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 		q.put(r)
 	}
 	return nil
+}
+
+// dropUnformatted counts a record Write found no room for, as closed
+// once the Core is closed, else as DropQueueFull.
+func (q *queue) dropUnformatted() {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	q.st.total.Add(1)
+	if q.closed {
+		q.st.closed.Add(1)
+		return
+	}
+	q.st.queueFull.Add(1)
 }
 
 // deferLine writes the entry's line for the writer to render, when the

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,51 @@ func (w *blockingWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	w.writes++
 	return w.buf.Write(p)
+}
+
+// countingObject counts how often it is marshalled.
+type countingObject struct{ n *atomic.Int64 }
+
+func (o countingObject) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	o.n.Add(1)
+	enc.AddString("k", "v")
+	return nil
+}
+
+// A record that finds the queue full is dropped before it is formatted
+// (its fields are never read), and counted as queue full; once the Core
+// is closed, as closed.
+func TestFullQueueDropsBeforeFormatting(t *testing.T) {
+	w := &heldWriter{gate: make(chan struct{}), entered: make(chan struct{})}
+	core := NewJSON(w, Options{QueueSize: 4, CloseTimeout: 100 * time.Millisecond, ErrorOutput: discardErrors})
+	logger := zap.New(core)
+	var n atomic.Int64
+	obj := zap.Object("o", countingObject{&n})
+	logger.Info("first", obj)
+	<-w.entered // the writer holds the first record
+	for len(core.q.ch) < cap(core.q.ch) {
+		logger.Info("fill", obj)
+	}
+	formatted := n.Load()
+	for i := 0; i < 10; i++ {
+		logger.Info("dropped", obj)
+	}
+	if got := n.Load(); got != formatted {
+		t.Errorf("the full queue's records were marshalled %d times", got-formatted)
+	}
+	st := core.Stats()
+	if st.DropQueueFull != 10 || st.Total != uint64(formatted)+10 {
+		t.Errorf("stats %+v: want 10 dropped as queue full of %d", st, formatted+10)
+	}
+	close(w.gate)
+	if err := core.Close(); err != nil {
+		t.Fatal(err)
+	}
+	logger.Info("after close", obj)
+	st = core.Stats()
+	if st.DropClosed != 1 || st.Total != st.Passed+st.Dropped() || st.Passed != uint64(formatted) {
+		t.Errorf("stats after close %+v", st)
+	}
 }
 
 // A stuck sink never blocks the logger: the queue fills, the newest
