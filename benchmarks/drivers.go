@@ -21,8 +21,17 @@ import (
 // tasklog.Log on a logger with tasklog.LoggerFields. The receivers are
 // real sockets on this machine, drained by goroutines of this process.
 // Close stops the drivers and the receivers.
+//
+// Burst is how many records the logging goroutine logs before it waits
+// for the drivers' writers to deliver them (Core.Sync; every approach
+// waits alike): a proxy whose writers keep up, where Core.Write hands
+// records over unformatted. At 0 it never waits, and a window's records
+// (thousands) outrun the writers: once a quarter of the queue waits,
+// Core.Write formats them itself.
 type Drivers struct {
 	Approaches []Approach
+
+	Burst int
 
 	cores   []*driver.Core
 	closers []io.Closer
@@ -30,13 +39,17 @@ type Drivers struct {
 }
 
 // NewDrivers opens the receivers (unix datagram sockets in a temporary
-// folder, a TCP listener on 127.0.0.1) the driver approaches log to.
-func NewDrivers() (*Drivers, error) {
+// folder, a TCP listener on 127.0.0.1) the driver approaches log to, in
+// bursts of burst records (0: one burst a window; see Drivers.Burst).
+func NewDrivers(burst int) (*Drivers, error) {
+	if burst < 0 {
+		return nil, fmt.Errorf("benchmarks: a burst of %d records", burst)
+	}
 	dir, err := os.MkdirTemp("", "tasklog-bench-")
 	if err != nil {
 		return nil, err
 	}
-	d := &Drivers{dir: dir}
+	d := &Drivers{dir: dir, Burst: burst}
 	paths := map[string]string{}
 	for _, name := range []string{"rfc3164", "cee", "rfc5424", "journal"} {
 		paths[name] = filepath.Join(dir, name)
@@ -63,31 +76,34 @@ func NewDrivers() (*Drivers, error) {
 		return c
 	}
 	d.Approaches = []Approach{
-		{Name: "floor: tasklog.NewCore, JSON to io.Discard", Make: driverLogger(func() zapcore.Core {
+		{Name: "floor: tasklog.NewCore, JSON to io.Discard", Make: d.logger(func() zapcore.Core {
 			return tasklog.NewCore(tasklog.EncoderConfig(), zapcore.AddSync(io.Discard), zap.InfoLevel)
 		})},
-		{Name: "json to io.Discard", Make: driverLogger(func() zapcore.Core { return core(driver.NewJSON(io.Discard, opts), nil) })},
-		{Name: "stdout text to io.Discard", Make: driverLogger(func() zapcore.Core { return core(driver.NewStdout(io.Discard, opts), nil) })},
-		{Name: "syslog RFC 3164 text, unix", Make: driverLogger(func() zapcore.Core {
+		{Name: "json to io.Discard", Make: d.logger(func() zapcore.Core { return core(driver.NewJSON(io.Discard, opts), nil) })},
+		{Name: "stdout text to io.Discard", Make: d.logger(func() zapcore.Core { return core(driver.NewStdout(io.Discard, opts), nil) })},
+		{Name: "syslog RFC 3164 text, unix", Make: d.logger(func() zapcore.Core {
 			return core(driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: paths["rfc3164"]}, opts))
 		})},
-		{Name: "syslog RFC 3164 CEE, unix", Make: driverLogger(func() zapcore.Core {
+		{Name: "syslog RFC 3164 CEE, unix", Make: d.logger(func() zapcore.Core {
 			return core(driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: paths["cee"], CEE: true}, opts))
 		})},
-		{Name: "syslog RFC 5424 structured data, unix", Make: driverLogger(func() zapcore.Core {
+		{Name: "syslog RFC 5424 structured data, unix", Make: d.logger(func() zapcore.Core {
 			return core(driver.NewSyslog(driver.SyslogConfig{Ident: "g3proxy", UnixPath: paths["rfc5424"], RFC5424: true}, opts))
 		})},
-		{Name: "fluentd, TCP", Make: driverLogger(func() zapcore.Core {
+		{Name: "fluentd, TCP", Make: d.logger(func() zapcore.Core {
 			return core(driver.NewFluentd(driver.FluentdConfig{Address: addr, Ident: "g3proxy"}, opts))
 		})},
-		{Name: "journal, unix", Make: driverLogger(func() zapcore.Core {
+		{Name: "journal, unix", Make: d.logger(func() zapcore.Core {
 			return core(driver.NewJournal(driver.JournalConfig{Ident: "g3proxy", Path: paths["journal"]}, opts), nil)
 		})},
 	}
 	return d, nil
 }
 
-func driverLogger(core func() zapcore.Core) func(*tasklog.TaskLog, io.Writer, zapcore.Clock) (func(int), func(int)) {
+// logger makes an approach of a core: it logs through tasklog.Log, and
+// waits for the core's writers after every d.Burst records.
+func (d *Drivers) logger(core func() zapcore.Core) func(*tasklog.TaskLog, io.Writer, zapcore.Clock) (func(int), func(int)) {
+	burst := d.Burst
 	return func(rec *tasklog.TaskLog, _ io.Writer, clock zapcore.Clock) (func(int), func(int)) {
 		c := core()
 		l := zap.New(c, zap.WithClock(clock)).With(tasklog.LoggerFields("g3proxy")...)
@@ -96,8 +112,11 @@ func driverLogger(core func() zapcore.Core) func(*tasklog.TaskLog, io.Writer, za
 		// records delivered, not waiting to be dropped in this one.
 		setup := func(int) { _ = c.Sync() }
 		return setup, func(n int) {
-			for i := 0; i < n; i++ {
+			for i := 1; i <= n; i++ {
 				tasklog.Log(l, zap.InfoLevel, msg, rec)
+				if burst > 0 && i%burst == 0 {
+					_ = c.Sync()
+				}
 			}
 		}
 	}

@@ -54,13 +54,34 @@ func InterleaveThread(f Family, approaches []Approach, rounds int, window time.D
 	return interleave(f, approaches, rounds, window, threadCPU)
 }
 
+// InterleaveThreadSameN is InterleaveThread with every approach logging,
+// in every round, as many records as the first (the floor) does in
+// window: for approaches whose cost depends on how many records they log
+// together (a driver's queue hands records over until a quarter of it
+// waits), so that each is measured at the same load.
+func InterleaveThreadSameN(f Family, approaches []Approach, rounds int, window time.Duration) []Result {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return interleaveN(f, approaches, rounds, window, threadCPU, true)
+}
+
 func interleave(f Family, approaches []Approach, rounds int, window time.Duration, cpuNow func() time.Duration) []Result {
+	return interleaveN(f, approaches, rounds, window, cpuNow, false)
+}
+
+func interleaveN(f Family, approaches []Approach, rounds int, window time.Duration, cpuNow func() time.Duration, sameN bool) []Result {
 	rec := f.Record()
 	ps := make([]prepared, len(approaches))
 	res := make([]Result, len(approaches))
 	for i, a := range approaches {
 		setup, run := a.Make(rec, io.Discard, RealClock)
-		ps[i] = prepared{setup: setup, run: run, n: calibrate(setup, run, window), gc: a.Setup}
+		n := 0
+		if sameN && i > 0 {
+			n = ps[0].n
+		} else {
+			n = calibrate(setup, run, window)
+		}
+		ps[i] = prepared{setup: setup, run: run, n: n, gc: a.Setup}
 		res[i] = Result{Name: a.Name}
 		res[i].AllocsPerOp, res[i].BytesPerOp = allocs(setup, run, ps[i].n)
 	}
