@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,6 +160,21 @@ func TestPlainDebugWord(t *testing.T) {
 			if got, want := plainDebugWord(load64(string(w), 0)), plainASCII[c]; got != want {
 				t.Fatalf("plainDebugWord(%q) = %v, want %v", w, got, want)
 			}
+		}
+	}
+	// Several bytes that are not plain, side by side: no byte's test may
+	// leak into its neighbour's.
+	edges := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, '"', 0x26, '\'', 0x28, '[', '\\', ']', '^', 0x7e, 0x7f, 0x80, 0x81, 0xa0, 0xdf, 0xe0, 0xfe, 0xff, 'a'}
+	rng := rand.New(rand.NewPCG(1, 2))
+	w := make([]byte, 8)
+	for range 1_000_000 {
+		want := true
+		for i := range w {
+			w[i] = edges[rng.IntN(len(edges))]
+			want = want && plainASCII[w[i]]
+		}
+		if got := plainDebugWord(load64(string(w), 0)); got != want {
+			t.Fatalf("plainDebugWord(%q) = %v, want %v", w, got, want)
 		}
 	}
 }
