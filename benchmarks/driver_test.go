@@ -56,8 +56,9 @@ func drainTCP(b *testing.B) string {
 // goroutine that logs it, through each asynchronous driver (formatting and
 // handing over to the queue; delivery runs on the driver's own goroutine),
 // against the synchronous JSON path (tasklog.NewCore writing to
-// io.Discard on the caller's goroutine), every one through tasklog.Log. Drops, if the writer falls
-// behind, are reported per op: a dropped record was formatted all the same.
+// io.Discard on the caller's goroutine), every one through tasklog.Log.
+// Drops, if the writer falls behind, are reported per op: a record that
+// finds the queue full is dropped unformatted, and costs less.
 func BenchmarkDrivers(b *testing.B) {
 	rec := tcpRecord()
 	quiet := zapcore.AddSync(io.Discard)
