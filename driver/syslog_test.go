@@ -2,6 +2,7 @@ package driver
 
 import (
 	"go.uber.org/zap/zapcore"
+	"math/rand"
 
 	"github.com/proxylog/tasklog"
 	"os"
@@ -144,5 +145,23 @@ func TestSyslogRFC5424Strict(t *testing.T) {
 	}
 	if _, err := newSyslogFormatter(SyslogConfig{RFC5424Strict: true}); err == nil || !strings.Contains(err.Error(), "RFC5424Strict") {
 		t.Errorf("RFC5424Strict without RFC5424: %v", err)
+	}
+}
+
+// The RFC 5424 timestamp is the layout's, in UTC, truncated to the
+// microsecond, for every year time.Time holds.
+func TestRFC5424TimeIsTheLayouts(t *testing.T) {
+	east := time.FixedZone("east", 5*3600+30*60)
+	times := []time.Time{time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, east), time.Date(10000, 1, 1, 0, 0, 0, 1000, time.UTC),
+		time.Date(2026, 11, 24, 10, 30, 4, 987654321, east), {}}
+	rng := rand.New(rand.NewSource(3))
+	for range 1000 {
+		times = append(times, time.Unix(rng.Int63n(1<<40)-1<<39, rng.Int63n(1e9)).In(east))
+	}
+	for _, tm := range times {
+		if got, want := string(appendRFC5424Time(nil, tm)), tm.UTC().Format("2006-01-02T15:04:05.000000Z"); got != want {
+			t.Errorf("%v: %q, want %q", tm, got, want)
+		}
 	}
 }

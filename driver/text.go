@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/proxylog/tasklog"
 )
 
 // appendEscapeDebug appends s as Rust's char::escape_debug prints each of
@@ -193,7 +195,10 @@ func appendClock(b []byte, t time.Time) []byte {
 		':', byte('0'+s/10), byte('0'+s%10))
 }
 
-// appendRFC5424Time appends "2006-01-02T15:04:05.000000Z" in UTC.
+// appendRFC5424Time appends "2006-01-02T15:04:05.000000Z" in UTC: g3's
+// timestamp form, which tasklog.AppendTimestamp writes without
+// time.Time.AppendFormat's layout parsing (a quarter of the RFC 5424
+// header's cost).
 func appendRFC5424Time(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	return tasklog.AppendTimestamp(b, t)
 }
