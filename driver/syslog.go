@@ -154,6 +154,8 @@ func newSyslogFormatter(cfg SyslogConfig) (*syslogFormatter, error) {
 	f := &syslogFormatter{cfg: cfg, fac: fac, pid: os.Getpid()}
 	if cfg.CEE {
 		f.cee = newCEEFormatter(cfg.AppendReportTS, false)
+	} else {
+		f.text = newTaskText(f.lines, cfg.RFC5424, cfg.RFC5424Strict)
 	}
 	if cfg.EmitHostname {
 		f.hostname, _ = os.Hostname()
@@ -169,6 +171,7 @@ type syslogFormatter struct {
 	hostname string
 	kv       kvFormatter
 	lines    fastLines
+	text     taskText      // the straight-line writer of lines' context
 	cee      *ceeFormatter // the CEE body, when cfg.CEE
 }
 
@@ -178,6 +181,7 @@ func (f *syslogFormatter) with(fields []zapcore.Field) formatter {
 		c.cee = f.cee.with(fields).(*ceeFormatter)
 	} else {
 		c.kv, c.lines = f.kv.withCtx(fields), f.lines.with(fields)
+		c.text = newTaskText(c.lines, f.cfg.RFC5424, f.cfg.RFC5424Strict)
 	}
 	return &c
 }
@@ -269,6 +273,13 @@ func (f *syslogFormatter) render(b []byte, ent *zapcore.Entry, line []byte, scra
 // (the fast path, see fastLines), or returns false, having written
 // nothing that counts, for an entry that must take the kvEncoder's.
 func (f *syslogFormatter) fromLine(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, bool) {
+	if r, tcp, http, ok := f.text.entry(fields); ok {
+		e := getKV()
+		b = f.openBody(b, &ent)
+		b = f.text.append(b, r, tcp, http, &e.scratch)
+		putKV(e)
+		return f.closeBody(b, &ent), true
+	}
 	e := f.lines.line(fields)
 	if e == nil {
 		return b, false

@@ -1,0 +1,308 @@
+package driver
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/google/uuid"
+
+	"github.com/proxylog/tasklog"
+)
+
+// The syslog text formats' straight-line writer. The commonest entry, one
+// finished TcpConnect or HttpForward record and nothing else, goes from
+// the record to RFC 3164 text or RFC 5424 structured data in one pass,
+// without NewEncoder's JSON line between them, which costs as much again
+// (the line path renders the line it reads back). It writes what the line
+// path writes, key for key and byte for byte, in g3's order: the record's
+// logger keys, the context's (rendered once, by the line path, in with),
+// the record's other keys last to first. It takes exactly the records
+// NewEncoder's own straight-line writer takes (tasklog's fast.go, whose
+// checks and order taskText repeats) and returns false for any other,
+// having written nothing that counts. TestTaskTextMatchesLine holds it to
+// the line path on random records, byte for byte.
+
+// directOff turns the straight-line writer off, for its differential test.
+var directOff bool
+
+// taskText is one syslog formatter's straight-line writer: the context
+// already rendered, and how values are written.
+type taskText struct {
+	ctx        []byte // the context's keys as the line path renders them
+	sd, strict bool   // RFC 5424 structured data; RFC5424Strict
+	off        bool   // the context did not render: the line path decides
+}
+
+// newTaskText renders the context of l (the formatter's line path) once.
+func newTaskText(l fastLines, sd, strict bool) taskText {
+	t := taskText{sd: sd, strict: strict}
+	if l.off {
+		return taskText{off: true}
+	}
+	line, err := l.encoder().AppendEntry(nil, zapcore.Entry{}, nil)
+	if err != nil {
+		return taskText{off: true}
+	}
+	var scratch []byte
+	ctx, ok := appendLineKVs(nil, line, &scratch, sd, strict)
+	if !ok {
+		return taskText{off: true}
+	}
+	t.ctx = ctx
+	return t
+}
+
+// entry returns the entry's task record when it is the entry's only field
+// and the straight-line writer takes it, with its TCP keys and HTTP ones
+// (nil for a TcpConnect).
+func (t *taskText) entry(fields []zapcore.Field) (*tasklog.TaskLog, *tasklog.TCPConnect, *tasklog.HTTPForward, bool) {
+	if t.off || directOff || fastLinesOff || len(fields) != 1 || fields[0].Type != zapcore.InlineMarshalerType {
+		return nil, nil, nil, false
+	}
+	r, ok := fields[0].Interface.(*tasklog.TaskLog)
+	if !ok || r == nil {
+		return nil, nil, nil, false
+	}
+	tcp, http, ok := takesTask(r)
+	return r, tcp, http, ok
+}
+
+// takesTask reports whether NewEncoder's straight-line writer takes r
+// (tasklog's fastCheck, condition for condition): a finished TcpConnect or
+// HttpForward whose every value the generic walk would write as it is.
+func takesTask(r *tasklog.TaskLog) (tcp *tasklog.TCPConnect, http *tasklog.HTTPForward, ok bool) {
+	if r.Event != 0 && r.Event != tasklog.EventFinished {
+		return nil, nil, false
+	}
+	switch d := r.Detail.(type) {
+	case *tasklog.TCPConnect:
+		tcp = d
+	case *tasklog.HTTPForward:
+		if d == nil {
+			return nil, nil, false
+		}
+		http, tcp = d, &d.TCPConnect
+	default:
+		return nil, nil, false
+	}
+	if tcp == nil || !r.ServerType.IsValid() || r.ServerName == "" || r.TaskID == uuid.Nil ||
+		!r.Stage.IsValid() || r.StartAt.IsZero() || !r.Reason.IsValid() || r.TotalTime <= 0 ||
+		r.WaitTime < 0 || r.ReadyTime < 0 || !plainAddrPort(tcp.ServerAddr) || !plainAddrPort(tcp.ClientAddr) ||
+		tcp.ConnectTries < 0 || tcp.ConnectSpend < 0 || tcp.NextBindIP.Zone() != "" ||
+		tcp.NextBoundAddr.Addr().Zone() != "" || tcp.NextPeerAddr.Addr().Zone() != "" {
+		return nil, nil, false
+	}
+	if http != nil && (http.Method == "" || http.URI == "" || http.PipelineWait < 0 || !plainStatus(http.RspStatus) ||
+		!plainStatus(http.OriginStatus) || http.ReqSendHdr < 0 || http.ReqSendAll < 0 || http.RspRecvHdr < 0 || http.RspRecvAll < 0) {
+		return nil, nil, false
+	}
+	if _, ok := plainUpstream(tcp.Upstream); !ok {
+		return nil, nil, false
+	}
+	return tcp, http, true
+}
+
+func plainAddrPort(ap netip.AddrPort) bool { return ap.IsValid() && ap.Addr().Zone() == "" }
+
+func plainStatus(v int) bool { return v == 0 || (v >= 100 && v <= 999) }
+
+// plainUpstream returns the upstream as the straight-line writer writes it
+// ("" when it is left out), or false for a form only the generic walk
+// writes: other than empty, a domain of plain characters with a canonical
+// non-zero port, or an IPv4 or bracketed IPv6 address with such a port
+// (written in canonical form; unspecified: left out).
+func plainUpstream(u string) (netip.AddrPort, bool) {
+	if u == "" {
+		return netip.AddrPort{}, true
+	}
+	i := len(u) - 1
+	for i >= 0 && u[i] >= '0' && u[i] <= '9' {
+		i--
+	}
+	if i <= 0 || u[i] != ':' || i == len(u)-1 || u[i+1] == '0' || len(u)-1-i > 5 {
+		return netip.AddrPort{}, false
+	}
+	port, _ := strconv.Atoi(u[i+1:])
+	if port > 65535 {
+		return netip.AddrPort{}, false
+	}
+	host := u[:i]
+	bracketed := host[0] == '['
+	if bracketed {
+		if host[len(host)-1] != ']' {
+			return netip.AddrPort{}, false
+		}
+		host = host[1 : len(host)-1]
+	} else {
+		domain := false
+		for j := 0; j < len(host); j++ {
+			switch c := host[j]; {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-', c == '_':
+				domain = true
+			case c >= '0' && c <= '9', c == '.':
+			default:
+				return netip.AddrPort{}, false // ':', escapes, non-ASCII
+			}
+		}
+		if domain {
+			return netip.AddrPort{}, true // written as it is
+		}
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" || (bracketed && !a.Is6()) {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, uint16(port)), true
+}
+
+// append writes the record's keys (see taskText), the message and report
+// time being the caller's.
+func (t *taskText) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward, scratch *[]byte) []byte {
+	b = t.str(b, "server_name", r.ServerName)
+	b = t.word(b, "server_type", r.ServerType.String())
+	b = append(b, t.ctx...)
+	if http != nil {
+		b = t.dur(b, "dur_rsp_recv_all", http.RspRecvAll)
+		b = t.dur(b, "dur_rsp_recv_hdr", http.RspRecvHdr)
+		b = t.dur(b, "dur_req_send_all", http.ReqSendAll)
+		b = t.dur(b, "dur_req_send_hdr", http.ReqSendHdr)
+		b = t.int(b, "origin_status", int64(http.OriginStatus))
+		b = t.int(b, "rsp_status", int64(http.RspStatus))
+		if http.UserAgent != "" {
+			b = t.str(b, "user_agent", http.UserAgent)
+		}
+		*scratch = tasklog.AppendSanitizedURI((*scratch)[:0], http.URI, http.URIMaxChars)
+		b = t.str(b, "uri", bytesView(*scratch))
+		b = t.str(b, "method", http.Method)
+		b = t.key(b, "reuse_connection")
+		b = t.literal(b, strconv.FormatBool(http.ReuseConnection))
+		b = t.dur(b, "pipeline_wait", http.PipelineWait)
+	}
+	b = t.uint(b, "r_wr_bytes", tcp.RemoteWriteBytes)
+	b = t.uint(b, "r_rd_bytes", tcp.RemoteReadBytes)
+	b = t.uint(b, "c_wr_bytes", tcp.ClientWriteBytes)
+	b = t.uint(b, "c_rd_bytes", tcp.ClientReadBytes)
+	b = t.dur(b, "tcp_connect_spend", tcp.ConnectSpend)
+	b = t.int(b, "tcp_connect_tries", int64(tcp.ConnectTries))
+	if !tcp.NextExpire.IsZero() {
+		b = t.key(b, "next_expire")
+		b = append(tasklog.AppendTimestamp(append(b, '"'), tcp.NextExpire), '"')
+	}
+	b = t.addrPort(b, "next_peer_addr", tcp.NextPeerAddr)
+	b = t.addrPort(b, "next_bound_addr", tcp.NextBoundAddr)
+	if tcp.NextBindIP.IsValid() {
+		b = t.key(b, "next_bind_ip")
+		b = append(tcp.NextBindIP.AppendTo(append(b, '"')), '"')
+	}
+	if up, _ := plainUpstream(tcp.Upstream); up.IsValid() {
+		if !up.Addr().IsUnspecified() {
+			b = t.addrPort(b, "upstream", up)
+		}
+	} else if tcp.Upstream != "" {
+		b = t.word(b, "upstream", tcp.Upstream)
+	}
+	b = t.addrPort(b, "client_addr", tcp.ClientAddr)
+	b = t.addrPort(b, "server_addr", tcp.ServerAddr)
+	b = t.dur(b, "total_time", r.TotalTime)
+	b = t.dur(b, "ready_time", r.ReadyTime)
+	b = t.dur(b, "wait_time", r.WaitTime)
+	b = t.word(b, "reason", r.Reason.String())
+	b = t.str(b, "escaper", r.Escaper)
+	if r.User != "" {
+		b = t.str(b, "user", r.User)
+	}
+	b = t.key(b, "start_at")
+	b = append(tasklog.AppendTimestamp(append(b, '"'), r.StartAt), '"')
+	b = t.word(b, "stage", r.Stage.String())
+	b = t.word(b, "task_event", "Finished")
+	b = t.key(b, "task_id")
+	b = append(tasklog.AppendTaskID(append(b, '"'), r.TaskID), '"')
+	if http != nil {
+		return t.word(b, "task_type", "HttpForward")
+	}
+	return t.word(b, "task_type", "TcpConnect")
+}
+
+// key writes what comes before a value: ", key=" in text, " key=" in
+// structured data.
+func (t *taskText) key(b []byte, k string) []byte {
+	if t.sd {
+		b = append(b, ' ')
+	} else {
+		b = append(b, ',', ' ')
+	}
+	b = append(b, k...)
+	return append(b, '=')
+}
+
+// literal writes a number or bool: as it is in text, quoted in structured
+// data.
+func (t *taskText) literal(b []byte, v string) []byte {
+	if t.sd {
+		b = append(b, '"')
+		b = append(b, v...)
+		return append(b, '"')
+	}
+	return append(b, v...)
+}
+
+func (t *taskText) uint(b []byte, k string, v uint64) []byte {
+	b = t.key(b, k)
+	if t.sd {
+		return append(strconv.AppendUint(append(b, '"'), v, 10), '"')
+	}
+	return strconv.AppendUint(b, v, 10)
+}
+
+func (t *taskText) int(b []byte, k string, v int64) []byte {
+	b = t.key(b, k)
+	if t.sd {
+		return append(strconv.AppendInt(append(b, '"'), v, 10), '"')
+	}
+	return strconv.AppendInt(b, v, 10)
+}
+
+// str writes a string value, escaped as the line path escapes it.
+func (t *taskText) str(b []byte, k, v string) []byte {
+	b = append(t.key(b, k), '"')
+	if t.strict {
+		b = appendSDValue(b, v)
+	} else {
+		b = appendEscapeDebug(b, v, t.sd)
+	}
+	return append(b, '"')
+}
+
+// word writes a value that needs no escape (an enum's word, a plain
+// upstream).
+func (t *taskText) word(b []byte, k, v string) []byte {
+	b = append(t.key(b, k), '"')
+	b = append(b, v...)
+	return append(b, '"')
+}
+
+func (t *taskText) dur(b []byte, k string, d time.Duration) []byte {
+	if d == 0 {
+		return b
+	}
+	b = append(t.key(b, k), '"')
+	return append(tasklog.AppendDuration(b, d), '"')
+}
+
+// addrPort writes an address and port; an IPv6 one's ']' is escaped in
+// structured data.
+func (t *taskText) addrPort(b []byte, k string, ap netip.AddrPort) []byte {
+	if !ap.IsValid() {
+		return b
+	}
+	b = append(t.key(b, k), '"')
+	if !t.sd || ap.Addr().Is4() {
+		return append(ap.AppendTo(b), '"')
+	}
+	b = ap.Addr().AppendTo(append(b, '['))
+	b = append(b, '\\', ']', ':')
+	return append(strconv.AppendUint(b, uint64(ap.Port()), 10), '"')
+}
