@@ -269,8 +269,9 @@ func (f *syslogFormatter) render(b []byte, ent *zapcore.Entry, line []byte, scra
 	return f.closeBody(b, ent), ok
 }
 
-// fromLine formats the body from NewEncoder's JSON line of the fields
-// (the fast path, see fastLines), or returns false, having written
+// fromLine formats the body of one finished task record straight from
+// the record (taskText), or else from NewEncoder's JSON line of the
+// fields (the fast path, see fastLines), or returns false, having written
 // nothing that counts, for an entry that must take the kvEncoder's.
 func (f *syslogFormatter) fromLine(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, bool) {
 	if r, tcp, http, ok := f.text.entry(fields); ok {
