@@ -202,3 +202,47 @@ func TestTaskTextAllocatesNothing(t *testing.T) {
 		t.Errorf("%.1f allocations a record", a)
 	}
 }
+
+// The straight-line writer matches the line path for any strings and
+// counters the fuzzer finds (invalid UTF-8, every escape), in the three
+// syslog text configurations, or leaves the record to the line path.
+func FuzzTaskTextMatchesLine(f *testing.F) {
+	f.Add("http", "alice", "direct", "curl/8", "http://h/a?b", "GET", "example.com:443", uint64(517), int64(2), int64(1234567), "m")
+	f.Add("q\"b\\s]e='\x00\u00a0", "\xff\xfe", "é\u0301", "\u2066x\u2069", "/a]\"b#f", "M]", "[2001:db8::1]:80", ^uint64(0), int64(-1), int64(0), "\n")
+	formats := []*syslogFormatter{
+		testSyslogFormatter(f, SyslogConfig{AppendReportTS: true}).(*syslogFormatter),
+		testSyslogFormatter(f, SyslogConfig{RFC5424: true}).(*syslogFormatter),
+		testSyslogFormatter(f, SyslogConfig{RFC5424: true, RFC5424Strict: true}).(*syslogFormatter),
+	}
+	f.Fuzz(func(t *testing.T, name, user, escaper, agent, uri, method, upstream string, bytes uint64, tries, nanos int64, msg string) {
+		rec := &tasklog.TaskLog{
+			ServerType: tasklog.ServerTypeHTTPProxy, ServerName: name, TaskID: uuid.UUID{1}, Stage: tasklog.StageRelaying,
+			StartAt: time.Unix(0, nanos).UTC(), Reason: tasklog.ReasonClosedByClient, TotalTime: time.Duration(nanos),
+			ReadyTime: time.Duration(nanos / 3), User: user, Escaper: escaper,
+			Detail: &tasklog.HTTPForward{
+				TCPConnect: tasklog.TCPConnect{ServerAddr: netip.MustParseAddrPort("10.0.0.1:3128"),
+					ClientAddr: netip.MustParseAddrPort("[2001:db8::7]:53211"), Upstream: upstream,
+					ConnectTries: int(tries), RemoteWriteBytes: bytes, ClientReadBytes: bytes / 7},
+				Method: method, URI: uri, UserAgent: agent, RspStatus: int(tries), PipelineWait: time.Duration(nanos / 5),
+			},
+		}
+		fields := []zapcore.Field{tasklog.Field(rec)}
+		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: msg}
+		defer func() { directOff = false }()
+		for _, fm := range formats {
+			directOff = false
+			got, err := fm.format(nil, ent, fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			directOff = true
+			want, err := fm.format(nil, ent, fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("the straight-line writer wrote\n%q\nthe line path\n%q", got, want)
+			}
+		}
+	})
+}

@@ -255,7 +255,7 @@ func TestRenderMatchesFormat(t *testing.T) {
 }
 
 // testSyslogFormatter is a syslog formatter of cfg, as g3proxy's ident.
-func testSyslogFormatter(t *testing.T, cfg SyslogConfig) formatter {
+func testSyslogFormatter(t testing.TB, cfg SyslogConfig) formatter {
 	cfg.Ident, cfg.UnixPath = "g3proxy", "/dev/null"
 	f, err := newSyslogFormatter(cfg)
 	if err != nil {
