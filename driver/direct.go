@@ -71,8 +71,13 @@ func (t *taskText) entry(fields []zapcore.Field) (*tasklog.TaskLog, *tasklog.TCP
 }
 
 // takesTask reports whether NewEncoder's straight-line writer takes r
-// (tasklog's fastCheck, condition for condition): a finished TcpConnect or
-// HttpForward whose every value the generic walk would write as it is.
+// (tasklog's fastCheck, condition for condition, and its upstream check):
+// a finished TcpConnect or HttpForward whose every value the generic walk
+// would write as it is. The conditions are repeated here because tasklog
+// exports no such check (it would be API for an internal matter); were
+// they to drift apart, a record one side takes and the other does not
+// comes out in other bytes, which TestTaskTextMatchesLine and
+// FuzzTaskTextMatchesLine catch.
 func takesTask(r *tasklog.TaskLog) (tcp *tasklog.TCPConnect, http *tasklog.HTTPForward, ok bool) {
 	if r.Event != 0 && r.Event != tasklog.EventFinished {
 		return nil, nil, false

@@ -153,22 +153,12 @@ func TestTaskTextMatchesLine(t *testing.T) {
 		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: randomText(rng)}
 		for _, name := range []string{"rfc3164", "rfc5424", "rfc5424-strict"} {
 			f := formats[name].with(ctx)
-			directOff = false
 			if name == "rfc3164" {
 				if _, _, _, ok := f.(*syslogFormatter).text.entry(fields); ok {
 					direct++
 				}
 			}
-			got, err := f.format(nil, ent, fields)
-			if err != nil {
-				t.Fatal(err)
-			}
-			directOff = true
-			want, err := f.format(nil, ent, fields)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
+			if got, want := bothPaths(t, f, ent, fields); got != want {
 				t.Fatalf("%s, record %d (%+v, detail %+v, context %v): the straight-line writer wrote\n%q\nthe line path\n%q",
 					name, i, rec, rec.Detail, ctx, got, want)
 			}
@@ -228,21 +218,30 @@ func FuzzTaskTextMatchesLine(f *testing.F) {
 		}
 		fields := []zapcore.Field{tasklog.Field(rec)}
 		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: msg}
-		defer func() { directOff = false }()
 		for _, fm := range formats {
-			directOff = false
-			got, err := fm.format(nil, ent, fields)
-			if err != nil {
-				t.Fatal(err)
-			}
-			directOff = true
-			want, err := fm.format(nil, ent, fields)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
+			if got, want := bothPaths(t, fm, ent, fields); got != want {
 				t.Fatalf("the straight-line writer wrote\n%q\nthe line path\n%q", got, want)
 			}
 		}
 	})
+}
+
+// bothPaths formats the entry with the straight-line writer on (as far as
+// it takes the entry) and off.
+func bothPaths(t *testing.T, f formatter, ent zapcore.Entry, fields []zapcore.Field) (direct, line string) {
+	t.Helper()
+	defer func() { directOff = false }()
+	for _, off := range []bool{false, true} {
+		directOff = off
+		b, err := f.format(nil, ent, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if off {
+			line = string(b)
+		} else {
+			direct = string(b)
+		}
+	}
+	return direct, line
 }
