@@ -21,26 +21,24 @@ import (
 // tasklog.Log on a logger with tasklog.LoggerFields. The receivers are
 // real sockets on this machine, drained by goroutines of this process.
 // Close stops the drivers and the receivers.
-//
-// Burst is how many records the logging goroutine logs before it waits
-// for the drivers' writers to deliver them (Core.Sync; every approach
-// waits alike): a proxy whose writers keep up, where Core.Write hands
-// records over unformatted. At 0 it never waits, and a window's records
-// (thousands) outrun the writers: once a quarter of the queue waits,
-// Core.Write formats them itself.
 type Drivers struct {
 	Approaches []Approach
 
-	Burst int
-
+	burst   int // see NewDrivers
 	cores   []*driver.Core
 	closers []io.Closer
 	dir     string
 }
 
 // NewDrivers opens the receivers (unix datagram sockets in a temporary
-// folder, a TCP listener on 127.0.0.1) the driver approaches log to, in
-// bursts of burst records (0: one burst a window; see Drivers.Burst).
+// folder, a TCP listener on 127.0.0.1) the driver approaches log to.
+//
+// burst is how many records an approach logs before it waits for the
+// drivers' writers to deliver them (Core.Sync; every approach, the floor
+// included, waits alike): a proxy whose writers keep up, where Core.Write
+// hands records over unformatted. At 0 it never waits, and a window's
+// records (thousands) outrun the writers: once a quarter of the queue
+// waits, Core.Write formats them itself.
 func NewDrivers(burst int) (*Drivers, error) {
 	if burst < 0 {
 		return nil, fmt.Errorf("benchmarks: a burst of %d records", burst)
@@ -49,7 +47,7 @@ func NewDrivers(burst int) (*Drivers, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Drivers{dir: dir, Burst: burst}
+	d := &Drivers{dir: dir, burst: burst}
 	paths := map[string]string{}
 	for _, name := range []string{"rfc3164", "cee", "rfc5424", "journal"} {
 		paths[name] = filepath.Join(dir, name)
@@ -101,9 +99,9 @@ func NewDrivers(burst int) (*Drivers, error) {
 }
 
 // logger makes an approach of a core: it logs through tasklog.Log, and
-// waits for the core's writers after every d.Burst records.
+// waits for the core's writers after every d.burst records.
 func (d *Drivers) logger(core func() zapcore.Core) func(*tasklog.TaskLog, io.Writer, zapcore.Clock) (func(int), func(int)) {
-	burst := d.Burst
+	burst := d.burst
 	return func(rec *tasklog.TaskLog, _ io.Writer, clock zapcore.Clock) (func(int), func(int)) {
 		c := core()
 		l := zap.New(c, zap.WithClock(clock)).With(tasklog.LoggerFields("g3proxy")...)

@@ -46,31 +46,3 @@ func TestThroughputNeedsRecordsAndRounds(t *testing.T) {
 		}
 	}
 }
-
-// Every driver approach logs the records it is asked to, and in bursts
-// none is dropped: each burst is delivered before the next, so the
-// default queue, a fifth of a round, never fills. A negative burst is an
-// error.
-func TestDriversLogInBursts(t *testing.T) {
-	if _, err := NewDrivers(-1); err == nil {
-		t.Error("NewDrivers(-1) made drivers")
-	}
-	d, err := NewDrivers(512)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := tcpRecord()
-	const n = 20000 // five times the default queue
-	for _, a := range d.Approaches {
-		setup, run := a.Make(rec, nil, RealClock)
-		setup(n)
-		run(n)
-	}
-	total, dropped := d.Stats()
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if want := uint64(n * (len(d.Approaches) - 1)); total != want || dropped != 0 {
-		t.Errorf("drivers took %d records and dropped %d; want %d and none", total, dropped, want)
-	}
-}
