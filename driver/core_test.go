@@ -339,17 +339,36 @@ func (w *heldWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// heldSink is a sink of one record a delivery (as the datagram drivers'
+// one-record path) whose first delivery waits at gate.
+type heldSink struct {
+	gate    chan struct{}
+	entered chan struct{}
+	once    sync.Once
+	q       *queue
+}
+
+func (s *heldSink) deliver(rec []byte) {
+	s.once.Do(func() { close(s.entered) })
+	<-s.gate
+	s.q.pass(len(rec))
+}
+
+func (s *heldSink) close() {}
+
 // While the writers keep up, Write hands records over unformatted (a
 // snapshot, or the line), and once more than behindAt wait it formats
-// them itself; either way the bytes sent are format's.
+// them itself, for a sink that sends a record at a time; either way the
+// bytes sent are format's.
 func TestWriteFormatsWhenWritersAreBehind(t *testing.T) {
-	w := &heldWriter{gate: make(chan struct{}), entered: make(chan struct{})}
-	core := NewStdout(w, Options{QueueSize: 256, CloseTimeout: 100 * time.Millisecond, ErrorOutput: discardErrors})
-	defer close(w.gate)
+	s := &heldSink{gate: make(chan struct{}), entered: make(chan struct{})}
+	core := newCore("held", &stdoutFormatter{}, Options{QueueSize: 256, CloseTimeout: 100 * time.Millisecond, ErrorOutput: discardErrors},
+		func(q *queue) sink { s.q = q; return s })
+	defer close(s.gate)
 	defer core.Close()
 	logger := zap.New(core)
 	logger.Info("first", tasklog.Field(record()))
-	<-w.entered // the writer holds the first record, blocked
+	<-s.entered // the writer holds the first record, blocked
 	q := core.q
 	const n = 150
 	for i := 0; i < n; i++ {
@@ -384,6 +403,57 @@ func TestWriteFormatsWhenWritersAreBehind(t *testing.T) {
 	if want := q.behindAt + 1; deferred != want || formatted != n-want {
 		t.Errorf("%d deferred, %d formatted by Write: want %d and %d", deferred, formatted, want, n-want)
 	}
+}
+
+// A sink that writes many records a call (stdout here, fluentd alike)
+// is never helped: Write hands every record over unformatted however
+// many wait, and the bytes are still format's.
+func TestStreamSinksAreNeverHelped(t *testing.T) {
+	w := &heldWriter{gate: make(chan struct{}), entered: make(chan struct{})}
+	var out strings.Builder
+	core := NewStdout(io.MultiWriter(w, &out), Options{QueueSize: 256, ErrorOutput: discardErrors})
+	logger := zap.New(core)
+	logger.Info("first", tasklog.Field(record()))
+	<-w.entered
+	const n = 200 // far past a quarter of the queue
+	for i := 0; i < n; i++ {
+		logger.Info("m", tasklog.Field(record()), zap.Int("i", i))
+	}
+	formatted := 0
+	for _, r := range queuedRecords(core.q) {
+		if !r.deferred() {
+			formatted++
+		}
+	}
+	if formatted != 0 {
+		t.Errorf("Write formatted %d of %d waiting records for a stream sink", formatted, n)
+	}
+	close(w.gate)
+	if err := core.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != n+1 {
+		t.Fatalf("%d lines written, want %d", len(lines), n+1)
+	}
+	for i, line := range lines[1:] {
+		want, _ := core.fmt.format(nil, zapcore.Entry{Level: zapcore.InfoLevel, Time: timeOf(t, []byte(line)), Message: "m"},
+			[]zapcore.Field{tasklog.Field(record()), zap.Int("i", i)})
+		if line+"\n" != string(want) {
+			t.Fatalf("record %d: wrote %q, format writes %q", i, line, want)
+		}
+	}
+}
+
+// queuedRecords lists the records waiting in q without taking them.
+func queuedRecords(q *queue) []*queued {
+	var rs []*queued
+	for n := len(q.ch); n > 0; n-- {
+		r := <-q.ch
+		rs = append(rs, r)
+		q.ch <- r
+	}
+	return rs
 }
 
 // timeOf reads back a stdout line's timestamp (this year, local time).

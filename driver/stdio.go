@@ -232,6 +232,8 @@ func newWriterSinks(w io.Writer) func(*queue) sink {
 
 func (s *writerSink) deliver(rec []byte) { s.write(rec, 1) }
 
+func (s *writerSink) stream() {}
+
 func (s *writerSink) deliverBatch(recs [][]byte) {
 	if len(recs) == 1 {
 		s.deliver(recs[0])
