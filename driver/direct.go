@@ -28,22 +28,20 @@ import (
 // directOff turns the straight-line writer off, for its differential test.
 var directOff bool
 
-// taskText is one syslog formatter's straight-line writer: the context
-// already rendered, and how values are written.
+// taskText is one formatter's straight-line writer: the context already
+// rendered, and how values are written.
 type taskText struct {
 	ctx        []byte // the context's keys as the line path renders them
 	sd, strict bool   // RFC 5424 structured data; RFC5424Strict
+	journal    bool   // the journal's fields (KEY=value lines)
 	off        bool   // the context did not render: the line path decides
 }
 
-// newTaskText renders the context of l (the formatter's line path) once.
+// newTaskText renders the context of l (the syslog formatter's line path)
+// once.
 func newTaskText(l fastLines, sd, strict bool) taskText {
-	t := taskText{sd: sd, strict: strict}
-	if l.off {
-		return taskText{off: true}
-	}
-	line, err := l.encoder().AppendEntry(nil, zapcore.Entry{}, nil)
-	if err != nil {
+	line, ok := contextLine(l)
+	if !ok {
 		return taskText{off: true}
 	}
 	var scratch []byte
@@ -51,8 +49,31 @@ func newTaskText(l fastLines, sd, strict bool) taskText {
 	if !ok {
 		return taskText{off: true}
 	}
-	t.ctx = ctx
-	return t
+	return taskText{ctx: ctx, sd: sd, strict: strict}
+}
+
+// newJournalText renders the context of l (the journal formatter's line
+// path) once, as the journal's fields.
+func newJournalText(l fastLines) taskText {
+	line, ok := contextLine(l)
+	if !ok {
+		return taskText{off: true}
+	}
+	e := getKV()
+	defer putKV(e)
+	if !pairsFromLine(e, line) {
+		return taskText{off: true}
+	}
+	return taskText{ctx: appendJournalPairs(nil, e), journal: true}
+}
+
+// contextLine is NewEncoder's line of the context of l alone.
+func contextLine(l fastLines) ([]byte, bool) {
+	if l.off {
+		return nil, false
+	}
+	line, err := l.encoder().AppendEntry(nil, zapcore.Entry{}, nil)
+	return line, err == nil
 }
 
 // entry returns the entry's task record when it is the entry's only field
@@ -182,8 +203,7 @@ func (t *taskText) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect,
 		*scratch = tasklog.AppendSanitizedURI((*scratch)[:0], http.URI, http.URIMaxChars)
 		b = t.str(b, "uri", bytesView(*scratch))
 		b = t.str(b, "method", http.Method)
-		b = t.key(b, "reuse_connection")
-		b = t.literal(b, strconv.FormatBool(http.ReuseConnection))
+		b = t.literal(t.key(b, "reuse_connection"), strconv.FormatBool(http.ReuseConnection))
 		b = t.dur(b, "pipeline_wait", http.PipelineWait)
 	}
 	b = t.uint(b, "r_wr_bytes", tcp.RemoteWriteBytes)
@@ -193,14 +213,14 @@ func (t *taskText) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect,
 	b = t.dur(b, "tcp_connect_spend", tcp.ConnectSpend)
 	b = t.int(b, "tcp_connect_tries", int64(tcp.ConnectTries))
 	if !tcp.NextExpire.IsZero() {
-		b = t.key(b, "next_expire")
-		b = append(tasklog.AppendTimestamp(append(b, '"'), tcp.NextExpire), '"')
+		b = t.open(t.key(b, "next_expire"))
+		b = t.close(tasklog.AppendTimestamp(b, tcp.NextExpire))
 	}
 	b = t.addrPort(b, "next_peer_addr", tcp.NextPeerAddr)
 	b = t.addrPort(b, "next_bound_addr", tcp.NextBoundAddr)
 	if tcp.NextBindIP.IsValid() {
-		b = t.key(b, "next_bind_ip")
-		b = append(tcp.NextBindIP.AppendTo(append(b, '"')), '"')
+		b = t.open(t.key(b, "next_bind_ip"))
+		b = t.close(tcp.NextBindIP.AppendTo(b))
 	}
 	if up, _ := plainUpstream(tcp.Upstream); up.IsValid() {
 		if !up.Addr().IsUnspecified() {
@@ -219,12 +239,12 @@ func (t *taskText) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect,
 	if r.User != "" {
 		b = t.str(b, "user", r.User)
 	}
-	b = t.key(b, "start_at")
-	b = append(tasklog.AppendTimestamp(append(b, '"'), r.StartAt), '"')
+	b = t.open(t.key(b, "start_at"))
+	b = t.close(tasklog.AppendTimestamp(b, r.StartAt))
 	b = t.word(b, "stage", r.Stage.String())
 	b = t.word(b, "task_event", "Finished")
-	b = t.key(b, "task_id")
-	b = append(tasklog.AppendTaskID(append(b, '"'), r.TaskID), '"')
+	b = t.open(t.key(b, "task_id"))
+	b = t.close(tasklog.AppendTaskID(b, r.TaskID))
 	if http != nil {
 		return t.word(b, "task_type", "HttpForward")
 	}
@@ -232,46 +252,81 @@ func (t *taskText) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect,
 }
 
 // key writes what comes before a value: ", key=" in text, " key=" in
-// structured data.
+// structured data, "KEY=" in the journal's fields (the journal's name of
+// each of the writer's keys is the key upper-cased).
 func (t *taskText) key(b []byte, k string) []byte {
-	if t.sd {
+	switch {
+	case t.journal:
+		return append(appendUpper(b, k), '=')
+	case t.sd:
 		b = append(b, ' ')
-	} else {
+	default:
 		b = append(b, ',', ' ')
 	}
 	b = append(b, k...)
 	return append(b, '=')
 }
 
-// literal writes a number or bool: as it is in text, quoted in structured
-// data.
+// appendUpper appends k with its ASCII letters upper-cased.
+func appendUpper(b []byte, k string) []byte {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// open and close enclose a value that is a string in the line: quotes,
+// or in the journal nothing and the field's end.
+func (t *taskText) open(b []byte) []byte {
+	if t.journal {
+		return b
+	}
+	return append(b, '"')
+}
+
+func (t *taskText) close(b []byte) []byte {
+	if t.journal {
+		return append(b, '\n')
+	}
+	return append(b, '"')
+}
+
+// literal writes a number or bool: as it is in text and the journal,
+// quoted in structured data.
 func (t *taskText) literal(b []byte, v string) []byte {
-	if t.sd {
+	switch {
+	case t.sd:
 		b = append(b, '"')
 		b = append(b, v...)
 		return append(b, '"')
+	case t.journal:
+		b = append(b, v...)
+		return append(b, '\n')
 	}
 	return append(b, v...)
 }
 
 func (t *taskText) uint(b []byte, k string, v uint64) []byte {
-	b = t.key(b, k)
-	if t.sd {
-		return append(strconv.AppendUint(append(b, '"'), v, 10), '"')
-	}
-	return strconv.AppendUint(b, v, 10)
+	var n [20]byte
+	return t.literal(t.key(b, k), bytesView(strconv.AppendUint(n[:0], v, 10)))
 }
 
 func (t *taskText) int(b []byte, k string, v int64) []byte {
-	b = t.key(b, k)
-	if t.sd {
-		return append(strconv.AppendInt(append(b, '"'), v, 10), '"')
-	}
-	return strconv.AppendInt(b, v, 10)
+	var n [20]byte
+	return t.literal(t.key(b, k), bytesView(strconv.AppendInt(n[:0], v, 10)))
 }
 
-// str writes a string value, escaped as the line path escapes it.
+// str writes a string value, escaped as the line path escapes it; in the
+// journal as it is, each byte that is not valid UTF-8 as U+FFFD, in the
+// binary-safe form when it holds a newline.
 func (t *taskText) str(b []byte, k, v string) []byte {
+	if t.journal {
+		return appendJournalValue(appendUpper(b, k), v)
+	}
 	b = append(t.key(b, k), '"')
 	if t.strict {
 		b = appendSDValue(b, v)
@@ -284,17 +339,17 @@ func (t *taskText) str(b []byte, k, v string) []byte {
 // word writes a value that needs no escape (an enum's word, a plain
 // upstream).
 func (t *taskText) word(b []byte, k, v string) []byte {
-	b = append(t.key(b, k), '"')
+	b = t.open(t.key(b, k))
 	b = append(b, v...)
-	return append(b, '"')
+	return t.close(b)
 }
 
 func (t *taskText) dur(b []byte, k string, d time.Duration) []byte {
 	if d == 0 {
 		return b
 	}
-	b = append(t.key(b, k), '"')
-	return append(tasklog.AppendDuration(b, d), '"')
+	b = t.open(t.key(b, k))
+	return t.close(tasklog.AppendDuration(b, d))
 }
 
 // addrPort writes an address and port; an IPv6 one's ']' is escaped in
@@ -303,11 +358,11 @@ func (t *taskText) addrPort(b []byte, k string, ap netip.AddrPort) []byte {
 	if !ap.IsValid() {
 		return b
 	}
-	b = append(t.key(b, k), '"')
+	b = t.open(t.key(b, k))
 	if !t.sd || ap.Addr().Is4() {
-		return append(ap.AppendTo(b), '"')
+		return t.close(ap.AppendTo(b))
 	}
 	b = ap.Addr().AppendTo(append(b, '['))
 	b = append(b, '\\', ']', ':')
-	return append(strconv.AppendUint(b, uint64(ap.Port()), 10), '"')
+	return t.close(strconv.AppendUint(b, uint64(ap.Port()), 10))
 }

@@ -56,10 +56,14 @@ func NewJournal(cfg JournalConfig, opts Options) *Core {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = time.Second
 	}
-	f := &journalFormatter{ident: cfg.Ident}
+	f := newJournalFormatter(cfg.Ident)
 	return newCore("journal", f, opts, func(q *queue) sink {
 		return &journalSink{cfg: cfg, q: q, addr: &net.UnixAddr{Name: cfg.Path, Net: "unixgram"}}
 	})
+}
+
+func newJournalFormatter(ident string) *journalFormatter {
+	return &journalFormatter{ident: ident, text: newJournalText(fastLines{})}
 }
 
 type journalFormatter struct {
@@ -67,10 +71,12 @@ type journalFormatter struct {
 	kvLines
 	ident string
 	kv    kvFormatter
+	text  taskText // the straight-line writer of kvLines' context
 }
 
 func (f *journalFormatter) with(fields []zapcore.Field) formatter {
-	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields), kvLines: f.kvLines.with(fields)}
+	l := f.kvLines.with(fields)
+	return &journalFormatter{ident: f.ident, kv: f.kv.withCtx(fields), kvLines: l, text: newJournalText(l.lines)}
 }
 
 // render is the deferred path's writer half (see lineFormatter and
@@ -79,7 +85,15 @@ func (f *journalFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *
 	return renderPairs(b, ent, line, f.appendPairs)
 }
 
+// format writes one finished task record straight from the record
+// (taskText), any other entry from its collected pairs.
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	if r, tcp, http, ok := f.text.entry(fields); ok {
+		e := getKV()
+		b = f.text.append(f.head(b, &ent), r, tcp, http, &e.scratch)
+		putKV(e)
+		return appendJournalField(b, "MESSAGE", ent.Message), nil
+	}
 	e := f.kv.collectG3(fields)
 	defer putKV(e)
 	return f.appendPairs(b, &ent, e), nil
@@ -87,9 +101,19 @@ func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.
 
 // appendPairs appends the record of ent and e's pairs, in their order.
 func (f *journalFormatter) appendPairs(b []byte, ent *zapcore.Entry, e *kvEncoder) []byte {
+	b = appendJournalPairs(f.head(b, ent), e)
+	return appendJournalField(b, "MESSAGE", ent.Message)
+}
+
+// head appends the fields before the keys.
+func (f *journalFormatter) head(b []byte, ent *zapcore.Entry) []byte {
 	b = append(b, "PRIORITY="...)
 	b = append(b, byte('0'+severity(ent.Level)), '\n')
-	b = appendJournalField(b, "SYSLOG_IDENTIFIER", f.ident)
+	return appendJournalField(b, "SYSLOG_IDENTIFIER", f.ident)
+}
+
+// appendJournalPairs appends e's pairs as fields, in their order.
+func appendJournalPairs(b []byte, e *kvEncoder) []byte {
 	names := e.journalNames()
 	for i := range e.pairs {
 		p := &e.pairs[i]
@@ -108,7 +132,7 @@ func (f *journalFormatter) appendPairs(b []byte, ent *zapcore.Entry, e *kvEncode
 		}
 		b = appendJournalField(b, key, unsafe.String(unsafe.SliceData(e.scratch), len(e.scratch)))
 	}
-	return appendJournalField(b, "MESSAGE", ent.Message)
+	return b
 }
 
 // journalNames returns the journal field name of each of e.pairs, "" for
@@ -185,6 +209,27 @@ func appendJournalField(b []byte, key string, v string) []byte {
 	}
 	b = append(b, '=')
 	b = append(b, v...)
+	return append(b, '\n')
+}
+
+// appendJournalValue appends what follows a field's name for the value v,
+// each byte of v that is not part of valid UTF-8 as U+FFFD: =value\n, or
+// the binary-safe form when v holds a newline.
+func appendJournalValue(b []byte, v string) []byte {
+	if strings.IndexByte(v, '\n') < 0 {
+		b = append(b, '=')
+		if utf8.ValidString(v) {
+			b = append(b, v...)
+		} else {
+			b = appendValidUTF8(b, v)
+		}
+		return append(b, '\n')
+	}
+	b = append(b, '\n')
+	at := len(b)
+	b = binary.LittleEndian.AppendUint64(b, 0)
+	b = appendValidUTF8(b, v)
+	binary.LittleEndian.PutUint64(b[at:], uint64(len(b)-at-8))
 	return append(b, '\n')
 }
 
