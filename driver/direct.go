@@ -12,18 +12,19 @@ import (
 	"github.com/proxylog/tasklog"
 )
 
-// The syslog text formats' straight-line writer. The commonest entry, one
-// finished TcpConnect or HttpForward record and nothing else, goes from
-// the record to RFC 3164 text or RFC 5424 structured data in one pass,
-// without NewEncoder's JSON line between them, which costs as much again
-// (the line path renders the line it reads back). It writes what the line
-// path writes, key for key and byte for byte, in g3's order: the record's
-// logger keys, the context's (rendered once, by the line path, in with),
-// the record's other keys last to first. It takes exactly the records
-// NewEncoder's own straight-line writer takes (tasklog's fast.go, whose
-// checks and order taskText repeats) and returns false for any other,
-// having written nothing that counts. TestTaskTextMatchesLine holds it to
-// the line path on random records, byte for byte.
+// The straight-line writer of the syslog text formats and the journal.
+// The commonest entry, one finished TcpConnect or HttpForward record and
+// nothing else, goes from the record to RFC 3164 text, RFC 5424
+// structured data or the journal's fields in one pass, without
+// NewEncoder's JSON line (or the collected pairs) between them, which
+// cost as much again. It writes what the other path writes, key for key
+// and byte for byte, in g3's order: the record's logger keys, the
+// context's (rendered once, by the line path, in with), the record's
+// other keys last to first. It takes exactly the records NewEncoder's own
+// straight-line writer takes (tasklog's fast.go, whose checks and order
+// taskText repeats) and returns false for any other, having written
+// nothing that counts. TestTaskTextMatchesLine and FuzzTaskTextMatchesLine
+// hold it to the other path, byte for byte.
 
 // directOff turns the straight-line writer off, for its differential test.
 var directOff bool
@@ -310,14 +311,29 @@ func (t *taskText) literal(b []byte, v string) []byte {
 	return append(b, v...)
 }
 
+// uint and int write a number as literal does.
 func (t *taskText) uint(b []byte, k string, v uint64) []byte {
-	var n [20]byte
-	return t.literal(t.key(b, k), bytesView(strconv.AppendUint(n[:0], v, 10)))
+	b = t.key(b, k)
+	if t.sd {
+		return append(strconv.AppendUint(append(b, '"'), v, 10), '"')
+	}
+	return t.end(strconv.AppendUint(b, v, 10))
 }
 
 func (t *taskText) int(b []byte, k string, v int64) []byte {
-	var n [20]byte
-	return t.literal(t.key(b, k), bytesView(strconv.AppendInt(n[:0], v, 10)))
+	b = t.key(b, k)
+	if t.sd {
+		return append(strconv.AppendInt(append(b, '"'), v, 10), '"')
+	}
+	return t.end(strconv.AppendInt(b, v, 10))
+}
+
+// end ends a field: a newline in the journal, nothing in text.
+func (t *taskText) end(b []byte) []byte {
+	if t.journal {
+		return append(b, '\n')
+	}
+	return b
 }
 
 // str writes a string value, escaped as the line path escapes it; in the
