@@ -362,7 +362,7 @@ func (s *heldSink) close() {}
 // bytes sent are format's.
 func TestWriteFormatsWhenWritersAreBehind(t *testing.T) {
 	s := &heldSink{gate: make(chan struct{}), entered: make(chan struct{})}
-	core := newCore("held", &stdoutFormatter{}, Options{QueueSize: 256, CloseTimeout: 100 * time.Millisecond, ErrorOutput: discardErrors},
+	core := newCore("held", newStdoutFormatter(), Options{QueueSize: 256, CloseTimeout: 100 * time.Millisecond, ErrorOutput: discardErrors},
 		func(q *queue) sink { s.q = q; return s })
 	defer close(s.gate)
 	defer core.Close()

@@ -3,6 +3,7 @@ package driver
 import (
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -33,9 +34,40 @@ var directOff bool
 // rendered, and how values are written.
 type taskText struct {
 	ctx        []byte // the context's keys as the line path renders them
+	ctxPairs   []pair // pairs: the context's pairs, each value its own string
 	sd, strict bool   // RFC 5424 structured data; RFC5424Strict
 	journal    bool   // the journal's fields (KEY=value lines)
-	off        bool   // the context did not render: the line path decides
+	pairs      bool   // a kvEncoder's pairs, for stdout's sort (see collect)
+	on         bool   // the context rendered (the zero taskText is off)
+}
+
+// taskWriter is one record's writing: the writer, and the pooled
+// kvEncoder whose scratch (and, collecting pairs, whose pairs and arena)
+// it uses.
+type taskWriter struct {
+	*taskText
+	e *kvEncoder
+}
+
+// write appends the record's keys to b (see append).
+func (t *taskText) write(b []byte, e *kvEncoder, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) []byte {
+	w := taskWriter{t, e}
+	return w.append(b, r, tcp, http)
+}
+
+// collect puts the record's keys into e as pairFromLine would (each value
+// the text stdout prints, in e's arena) and seals e.
+func (t *taskText) collect(e *kvEncoder, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) {
+	w := taskWriter{t, e}
+	e.arena = w.append(e.arena[:0], r, tcp, http)
+	end := len(e.arena)
+	for i := len(e.pairs) - 1; i >= 0; i-- {
+		if p := &e.pairs[i]; p.off >= 0 {
+			p.n, end = uint64(end-int(p.off)), int(p.off)
+		}
+	}
+	e.seal()
+	e.valid = true // str wrote each string valid; the context's come from the line
 }
 
 // newTaskText renders the context of l (the syslog formatter's line path)
@@ -43,14 +75,14 @@ type taskText struct {
 func newTaskText(l fastLines, sd, strict bool) taskText {
 	line, ok := contextLine(l)
 	if !ok {
-		return taskText{off: true}
+		return taskText{}
 	}
 	var scratch []byte
 	ctx, ok := appendLineKVs(nil, line, &scratch, sd, strict)
 	if !ok {
-		return taskText{off: true}
+		return taskText{}
 	}
-	return taskText{ctx: ctx, sd: sd, strict: strict}
+	return taskText{ctx: ctx, sd: sd, strict: strict, on: true}
 }
 
 // newJournalText renders the context of l (the journal formatter's line
@@ -58,14 +90,33 @@ func newTaskText(l fastLines, sd, strict bool) taskText {
 func newJournalText(l fastLines) taskText {
 	line, ok := contextLine(l)
 	if !ok {
-		return taskText{off: true}
+		return taskText{}
 	}
 	e := getKV()
 	defer putKV(e)
 	if !pairsFromLine(e, line) {
-		return taskText{off: true}
+		return taskText{}
 	}
-	return taskText{ctx: appendJournalPairs(nil, e), journal: true}
+	return taskText{ctx: appendJournalPairs(nil, e), journal: true, on: true}
+}
+
+// newPairsText collects the context of l (stdout's line path) once, as
+// pairs whose values are their own strings.
+func newPairsText(l fastLines) taskText {
+	line, ok := contextLine(l)
+	if !ok {
+		return taskText{}
+	}
+	e := getKV()
+	defer putKV(e)
+	if !pairsFromLine(e, line) {
+		return taskText{}
+	}
+	ctx := make([]pair, len(e.pairs))
+	for i, p := range e.pairs {
+		ctx[i] = pair{key: strings.Clone(p.key), kind: kindStr, s: strings.Clone(p.s), off: -1}
+	}
+	return taskText{ctxPairs: ctx, pairs: true, on: true}
 }
 
 // contextLine is NewEncoder's line of the context of l alone.
@@ -81,7 +132,7 @@ func contextLine(l fastLines) ([]byte, bool) {
 // and the straight-line writer takes it, with its TCP keys and HTTP ones
 // (nil for a TcpConnect).
 func (t *taskText) entry(fields []zapcore.Field) (*tasklog.TaskLog, *tasklog.TCPConnect, *tasklog.HTTPForward, bool) {
-	if t.off || directOff || fastLinesOff || len(fields) != 1 || fields[0].Type != zapcore.InlineMarshalerType {
+	if !t.on || directOff || fastLinesOff || len(fields) != 1 || fields[0].Type != zapcore.InlineMarshalerType {
 		return nil, nil, nil, false
 	}
 	r, ok := fields[0].Interface.(*tasklog.TaskLog)
@@ -187,10 +238,14 @@ func plainUpstream(u string) (netip.AddrPort, bool) {
 
 // append writes the record's keys (see taskText), the message and report
 // time being the caller's.
-func (t *taskText) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward, scratch *[]byte) []byte {
+func (t *taskWriter) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) []byte {
 	b = t.str(b, "server_name", r.ServerName)
 	b = t.word(b, "server_type", r.ServerType.String())
-	b = append(b, t.ctx...)
+	if t.pairs {
+		t.e.pairs = append(t.e.pairs, t.ctxPairs...)
+	} else {
+		b = append(b, t.ctx...)
+	}
 	if http != nil {
 		b = t.dur(b, "dur_rsp_recv_all", http.RspRecvAll)
 		b = t.dur(b, "dur_rsp_recv_hdr", http.RspRecvHdr)
@@ -201,8 +256,8 @@ func (t *taskText) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect,
 		if http.UserAgent != "" {
 			b = t.str(b, "user_agent", http.UserAgent)
 		}
-		*scratch = tasklog.AppendSanitizedURI((*scratch)[:0], http.URI, http.URIMaxChars)
-		b = t.str(b, "uri", bytesView(*scratch))
+		t.e.scratch = tasklog.AppendSanitizedURI(t.e.scratch[:0], http.URI, http.URIMaxChars)
+		b = t.str(b, "uri", bytesView(t.e.scratch))
 		b = t.str(b, "method", http.Method)
 		b = t.literal(t.key(b, "reuse_connection"), strconv.FormatBool(http.ReuseConnection))
 		b = t.dur(b, "pipeline_wait", http.PipelineWait)
@@ -255,8 +310,11 @@ func (t *taskText) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect,
 // key writes what comes before a value: ", key=" in text, " key=" in
 // structured data, "KEY=" in the journal's fields (the journal's name of
 // each of the writer's keys is the key upper-cased).
-func (t *taskText) key(b []byte, k string) []byte {
+func (t *taskWriter) key(b []byte, k string) []byte {
 	switch {
+	case t.pairs:
+		t.e.pairs = append(t.e.pairs, pair{key: k, kind: kindStr, off: int32(len(b))})
+		return b
 	case t.journal:
 		return append(appendUpper(b, k), '=')
 	case t.sd:
@@ -281,24 +339,28 @@ func appendUpper(b []byte, k string) []byte {
 }
 
 // open and close enclose a value that is a string in the line: quotes,
-// or in the journal nothing and the field's end.
-func (t *taskText) open(b []byte) []byte {
-	if t.journal {
+// or in the journal nothing and the field's end, collecting pairs
+// nothing.
+func (t *taskWriter) open(b []byte) []byte {
+	if t.journal || t.pairs {
 		return b
 	}
 	return append(b, '"')
 }
 
-func (t *taskText) close(b []byte) []byte {
-	if t.journal {
+func (t *taskWriter) close(b []byte) []byte {
+	switch {
+	case t.journal:
 		return append(b, '\n')
+	case t.pairs:
+		return b
 	}
 	return append(b, '"')
 }
 
 // literal writes a number or bool: as it is in text and the journal,
 // quoted in structured data.
-func (t *taskText) literal(b []byte, v string) []byte {
+func (t *taskWriter) literal(b []byte, v string) []byte {
 	switch {
 	case t.sd:
 		b = append(b, '"')
@@ -312,7 +374,7 @@ func (t *taskText) literal(b []byte, v string) []byte {
 }
 
 // uint and int write a number as literal does.
-func (t *taskText) uint(b []byte, k string, v uint64) []byte {
+func (t *taskWriter) uint(b []byte, k string, v uint64) []byte {
 	b = t.key(b, k)
 	if t.sd {
 		return append(strconv.AppendUint(append(b, '"'), v, 10), '"')
@@ -320,7 +382,7 @@ func (t *taskText) uint(b []byte, k string, v uint64) []byte {
 	return t.end(strconv.AppendUint(b, v, 10))
 }
 
-func (t *taskText) int(b []byte, k string, v int64) []byte {
+func (t *taskWriter) int(b []byte, k string, v int64) []byte {
 	b = t.key(b, k)
 	if t.sd {
 		return append(strconv.AppendInt(append(b, '"'), v, 10), '"')
@@ -329,7 +391,7 @@ func (t *taskText) int(b []byte, k string, v int64) []byte {
 }
 
 // end ends a field: a newline in the journal, nothing in text.
-func (t *taskText) end(b []byte) []byte {
+func (t *taskWriter) end(b []byte) []byte {
 	if t.journal {
 		return append(b, '\n')
 	}
@@ -339,9 +401,12 @@ func (t *taskText) end(b []byte) []byte {
 // str writes a string value, escaped as the line path escapes it; in the
 // journal as it is, each byte that is not valid UTF-8 as U+FFFD, in the
 // binary-safe form when it holds a newline.
-func (t *taskText) str(b []byte, k, v string) []byte {
-	if t.journal {
+func (t *taskWriter) str(b []byte, k, v string) []byte {
+	switch {
+	case t.journal:
 		return appendJournalValue(appendUpper(b, k), v)
+	case t.pairs:
+		return appendValidUTF8(t.key(b, k), v)
 	}
 	b = append(t.key(b, k), '"')
 	if t.strict {
@@ -354,13 +419,13 @@ func (t *taskText) str(b []byte, k, v string) []byte {
 
 // word writes a value that needs no escape (an enum's word, a plain
 // upstream).
-func (t *taskText) word(b []byte, k, v string) []byte {
+func (t *taskWriter) word(b []byte, k, v string) []byte {
 	b = t.open(t.key(b, k))
 	b = append(b, v...)
 	return t.close(b)
 }
 
-func (t *taskText) dur(b []byte, k string, d time.Duration) []byte {
+func (t *taskWriter) dur(b []byte, k string, d time.Duration) []byte {
 	if d == 0 {
 		return b
 	}
@@ -370,7 +435,7 @@ func (t *taskText) dur(b []byte, k string, d time.Duration) []byte {
 
 // addrPort writes an address and port; an IPv6 one's ']' is escaped in
 // structured data.
-func (t *taskText) addrPort(b []byte, k string, ap netip.AddrPort) []byte {
+func (t *taskWriter) addrPort(b []byte, k string, ap netip.AddrPort) []byte {
 	if !ap.IsValid() {
 		return b
 	}

@@ -130,9 +130,9 @@ func randomFinished(rng *rand.Rand) *tasklog.TaskLog {
 }
 
 // The straight-line writer writes, byte for byte, what the line path
-// (for the journal, the collected pairs) writes, for every syslog text
-// format and the journal, random contexts and random finished records,
-// or leaves the record to it.
+// (for the journal and stdout, the collected pairs) writes, for every
+// syslog text format, the journal and stdout, random contexts and random
+// finished records, or leaves the record to it.
 func TestTaskTextMatchesLine(t *testing.T) {
 	defer func() { directOff = false }()
 	formats := map[string]formatter{
@@ -140,9 +140,11 @@ func TestTaskTextMatchesLine(t *testing.T) {
 		"rfc5424":        testSyslogFormatter(t, SyslogConfig{RFC5424: true, AppendReportTS: true}),
 		"rfc5424-strict": testSyslogFormatter(t, SyslogConfig{RFC5424: true, RFC5424Strict: true}),
 		"journal":        newJournalFormatter("g3proxy"),
+		"stdout":         newStdoutFormatter(),
 	}
 	contexts := [][]zapcore.Field{nil, tasklog.LoggerFields("g3proxy"),
 		{zap.String("k", "v\"]'\u00a0"), zap.Int64("n", -3), zap.Bool("b", true), zap.Duration("d", time.Second)},
+		{zap.String("bad", "a\xffb\xe2\x82"), zap.String("nl", "x\ny"), zap.Uint64("u", 1<<63)},
 		{zap.Dict("obj", zap.String("x", "y"))}, // the line path's context the writer cannot take
 	}
 	rng := rand.New(rand.NewSource(11))
@@ -153,7 +155,7 @@ func TestTaskTextMatchesLine(t *testing.T) {
 		ctx := contexts[rng.Intn(len(contexts))]
 		fields := []zapcore.Field{tasklog.Field(rec)}
 		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: randomText(rng)}
-		for _, name := range []string{"rfc3164", "rfc5424", "rfc5424-strict", "journal"} {
+		for _, name := range []string{"rfc3164", "rfc5424", "rfc5424-strict", "journal", "stdout"} {
 			f := formats[name].with(ctx)
 			if name == "rfc3164" {
 				if _, _, _, ok := f.(*syslogFormatter).text.entry(fields); ok {
@@ -195,10 +197,11 @@ func TestTaskTextAllocatesNothing(t *testing.T) {
 	}
 }
 
-// The straight-line writer matches the line path (the journal's collected
-// pairs) for any strings and counters the fuzzer finds (invalid UTF-8,
-// newlines, every escape), in the three syslog text configurations and
-// the journal, or leaves the record to the other path.
+// The straight-line writer matches the line path (the journal's and
+// stdout's collected pairs) for any strings and counters the fuzzer finds
+// (invalid UTF-8, newlines, every escape), in the three syslog text
+// configurations, the journal and stdout, or leaves the record to the
+// other path.
 func FuzzTaskTextMatchesLine(f *testing.F) {
 	f.Add("http", "alice", "direct", "curl/8", "http://h/a?b", "GET", "example.com:443", uint64(517), int64(2), int64(1234567), "m")
 	f.Add("q\"b\\s]e='\x00\u00a0", "\xff\n\xfe", "é\u0301", "\u2066x\u2069", "/a]\"b#f", "M]", "[2001:db8::1]:80", ^uint64(0), int64(999), int64(1), "\n")
@@ -207,6 +210,7 @@ func FuzzTaskTextMatchesLine(f *testing.F) {
 		testSyslogFormatter(f, SyslogConfig{RFC5424: true}),
 		testSyslogFormatter(f, SyslogConfig{RFC5424: true, RFC5424Strict: true}),
 		newJournalFormatter("g3proxy").with(tasklog.LoggerFields("g3proxy")),
+		newStdoutFormatter().with(tasklog.LoggerFields("g3proxy")),
 	}
 	f.Fuzz(func(t *testing.T, name, user, escaper, agent, uri, method, upstream string, bytes uint64, tries, nanos int64, msg string) {
 		rec := &tasklog.TaskLog{

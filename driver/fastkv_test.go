@@ -149,7 +149,7 @@ func TestFastLinesMatchCollect(t *testing.T) {
 // namespaces and records of every kind included).
 func TestStdoutSortReuseMatchesSort(t *testing.T) {
 	defer func() { sortCacheOff = false }()
-	withCtx := (&stdoutFormatter{}).with([]zapcore.Field{zap.String("daemon_name", "g3proxy")})
+	withCtx := (newStdoutFormatter()).with([]zapcore.Field{zap.String("daemon_name", "g3proxy")})
 	rng := rand.New(rand.NewSource(11))
 	recs := g3Records()
 	for i := 0; i < 2000; i++ {
@@ -165,7 +165,7 @@ func TestStdoutSortReuseMatchesSort(t *testing.T) {
 		ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime.Add(time.Duration(rng.Int63n(int64(time.Hour)))), Message: "m"}
 		f := withCtx
 		if rng.Intn(2) == 0 {
-			f = &stdoutFormatter{} // no context: some records have no keys
+			f = newStdoutFormatter() // no context: some records have no keys
 		}
 		sortCacheOff = false
 		got, _ := f.format(nil, ent, fields)
@@ -184,7 +184,7 @@ func TestStdoutSortReuseMatchesSort(t *testing.T) {
 // cache does not keep) and one with a key (which it does) prints no keys;
 // the cache used to hand it the older record's order, and it panicked.
 func TestStdoutNoKeysAfterRepeatedKeys(t *testing.T) {
-	f := &stdoutFormatter{}
+	f := newStdoutFormatter()
 	ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: "m"}
 	for _, fields := range [][]zapcore.Field{
 		{zap.String("b", "1")},
@@ -274,7 +274,7 @@ func deferringFormats(t *testing.T) map[string]formatter {
 		"rfc5424":        syslog(SyslogConfig{RFC5424: true, AppendReportTS: true, MessageID: "m"}),
 		"rfc5424-strict": syslog(SyslogConfig{RFC5424: true, RFC5424Strict: true}),
 		"journal":        &journalFormatter{ident: "g3proxy"},
-		"stdout":         &stdoutFormatter{},
+		"stdout":         newStdoutFormatter(),
 	}
 }
 
@@ -284,7 +284,7 @@ func deferringFormats(t *testing.T) map[string]formatter {
 // record's keys with whatever that buffer held by then.
 func TestKeyCachesOwnTheirKeys(t *testing.T) {
 	ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: "m"}
-	for name, f := range map[string]lineFormatter{"journal": &journalFormatter{ident: "i"}, "stdout": &stdoutFormatter{}} {
+	for name, f := range map[string]lineFormatter{"journal": newJournalFormatter("i"), "stdout": newStdoutFormatter()} {
 		reused := []byte(`{"aa":"1","cc":"2"}`)
 		if _, ok := f.render(nil, &ent, reused, nil); !ok {
 			t.Fatal("render failed")

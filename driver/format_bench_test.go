@@ -15,7 +15,7 @@ import (
 func BenchmarkFormat(b *testing.B) {
 	formats := g3Formats(&testing.T{})
 	formats["json"] = newJSONFormatter(tasklog.EncoderConfig())
-	formats["stdout"] = &stdoutFormatter{}
+	formats["stdout"] = newStdoutFormatter()
 	var recs []g3Record
 	for _, r := range g3Records() {
 		if r.name == "tcp-finished" || r.name == "http-hostile" {

@@ -243,7 +243,7 @@ func g3Formats(t *testing.T) map[string]formatter {
 		"rfc5424-cee-mid-flag-report_ts":     syslog(SyslogConfig{RFC5424: true, CEE: true, MessageID: "TASK", CEEEventFlag: "@json:", AppendReportTS: true}),
 		"fluentd":                            &fluentdFormatter{tag: "g3proxy.Task"},
 		"journal":                            &journalFormatter{ident: "g3proxy"},
-		"stdout":                             &stdoutFormatter{},
+		"stdout":                             newStdoutFormatter(),
 	}
 }
 

@@ -90,7 +90,7 @@ func (f *journalFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	if r, tcp, http, ok := f.text.entry(fields); ok {
 		e := getKV()
-		b = f.text.append(f.head(b, &ent), r, tcp, http, &e.scratch)
+		b = f.text.write(f.head(b, &ent), e, r, tcp, http)
 		putKV(e)
 		return appendJournalField(b, "MESSAGE", ent.Message), nil
 	}

@@ -63,6 +63,7 @@ type kvEncoder struct {
 	idx, order     []int
 	vals           []textVal
 	tmp            []pair // g3Order's other slice
+	valid          bool   // every string value is valid UTF-8 (taskText.collect)
 	// sortKeys and sortOrder keep the stdout format's last sort: records
 	// of one kind have the same keys in the same order, so the order of
 	// the last one sorted serves again while the keys are the same (and
@@ -98,6 +99,7 @@ func putKV(e *kvEncoder) {
 	clear(e.tmp)
 	e.pairs, e.tmp, e.prefix, e.arena, e.scratch = e.pairs[:0], e.tmp[:0], "", e.arena[:0], e.scratch[:0]
 	e.idx, e.order, e.vals = e.idx[:0], e.order[:0], e.vals[:0]
+	e.valid = false
 	kvPool.Put(e)
 }
 

@@ -28,17 +28,23 @@ func NewStdout(w io.Writer, opts Options) *Core {
 	if w == nil {
 		w = osStdout
 	}
-	return newCore("stdout", &stdoutFormatter{}, opts, newWriterSinks(w))
+	return newCore("stdout", newStdoutFormatter(), opts, newWriterSinks(w))
 }
 
 type stdoutFormatter struct {
 	snapshotsAll
 	kvLines
-	kv kvFormatter
+	kv   kvFormatter
+	text taskText // the straight-line collector of kvLines' context
+}
+
+func newStdoutFormatter() *stdoutFormatter {
+	return &stdoutFormatter{text: newPairsText(fastLines{})}
 }
 
 func (f *stdoutFormatter) with(fields []zapcore.Field) formatter {
-	return &stdoutFormatter{kv: f.kv.withCtx(fields), kvLines: f.kvLines.with(fields)}
+	l := f.kvLines.with(fields)
+	return &stdoutFormatter{kv: f.kv.withCtx(fields), kvLines: l, text: newPairsText(l.lines)}
 }
 
 // render is the deferred path's writer half (see lineFormatter and
@@ -47,7 +53,15 @@ func (f *stdoutFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *[
 	return renderPairs(b, ent, line, f.appendPairs)
 }
 
+// format collects one finished task record's pairs straight from the
+// record (taskText), any other entry's through the kvEncoder.
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	if r, tcp, http, ok := f.text.entry(fields); ok {
+		e := getKV()
+		defer putKV(e)
+		f.text.collect(e, r, tcp, http)
+		return f.appendPairs(b, &ent, e), nil
+	}
 	e := f.kv.collect(fields)
 	defer putKV(e)
 	return f.appendPairs(b, &ent, e), nil
@@ -67,7 +81,7 @@ func (f *stdoutFormatter) appendPairs(b []byte, ent *zapcore.Entry, e *kvEncoder
 		if p.kind == kindNone {
 			continue
 		}
-		if p.kind == kindStr && utf8.ValidString(p.s) {
+		if p.kind == kindStr && (e.valid || utf8.ValidString(p.s)) {
 			e.vals = append(e.vals, textVal{off: -1, s: p.s})
 		} else if p.kind == kindStr {
 			off := len(e.scratch)

@@ -276,8 +276,7 @@ func (f *syslogFormatter) render(b []byte, ent *zapcore.Entry, line []byte, scra
 func (f *syslogFormatter) fromLine(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, bool) {
 	if r, tcp, http, ok := f.text.entry(fields); ok {
 		e := getKV()
-		b = f.openBody(b, &ent)
-		b = f.text.append(b, r, tcp, http, &e.scratch)
+		b = f.text.write(f.openBody(b, &ent), e, r, tcp, http)
 		putKV(e)
 		return f.closeBody(b, &ent), true
 	}
