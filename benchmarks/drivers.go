@@ -38,7 +38,8 @@ type Drivers struct {
 // included, waits alike): a proxy whose writers keep up, where Core.Write
 // hands records over unformatted. At 0 it never waits, and a window's
 // records (thousands) outrun the writers: once a quarter of the queue
-// waits, Core.Write formats them itself.
+// waits, Core.Write formats them itself for the drivers that send a
+// record a system call (syslog, the journal).
 func NewDrivers(burst int) (*Drivers, error) {
 	if burst < 0 {
 		return nil, fmt.Errorf("benchmarks: a burst of %d records", burst)

@@ -182,7 +182,7 @@ func driverRegime(w io.Writer, rounds int, window time.Duration, burst int) ([]g
 	}
 	regime, when := fmt.Sprintf("in bursts of %d records, each delivered before the next (the writers keep up, and Core.Write hands the records over unformatted)", burst), "writers keeping up"
 	if burst == 0 {
-		regime, when = "flat out, the floor's window of records at once (the writers fall behind, and once a quarter of the queue waits Core.Write formats the records itself)", "flat out"
+		regime, when = "flat out, the floor's window of records at once (the writers fall behind; once a quarter of the queue waits, Core.Write formats the records itself for the drivers that send a record a system call, syslog and the journal, while the writers of stdout, JSON and fluentd format all theirs)", "flat out"
 	}
 	fmt.Fprintf(w, "Drivers, %s: a TcpConnect record's cost on the goroutine that logs it (that thread's CPU time: formatting and the hand-over to the queue; the drivers' writers deliver on their own goroutines), every approach logging as many records a round as the floor, %s\n\n| driver | ns/record | x NewCore JSON (median) | spread | allocs | B |\n|---|---:|---:|---:|---:|---:|\n", when, regime)
 	var goals []goal
