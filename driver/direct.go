@@ -55,7 +55,7 @@ func (t *taskText) write(b []byte, e *kvEncoder, r *tasklog.TaskLog, tcp *tasklo
 	return w.append(b, r, tcp, http)
 }
 
-// collect puts the record's keys into e as pairFromLine would (each value
+// collect puts the record's keys into e as pairsFromLine would (each value
 // the text stdout prints, in e's arena) and seals e.
 func (t *taskText) collect(e *kvEncoder, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) {
 	w := taskWriter{t, e}
