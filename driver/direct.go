@@ -88,35 +88,42 @@ func newTaskText(l fastLines, sd, strict bool) taskText {
 // newJournalText renders the context of l (the journal formatter's line
 // path) once, as the journal's fields.
 func newJournalText(l fastLines) taskText {
-	line, ok := contextLine(l)
+	e, ok := contextPairs(l)
 	if !ok {
 		return taskText{}
 	}
-	e := getKV()
 	defer putKV(e)
-	if !pairsFromLine(e, line) {
-		return taskText{}
-	}
 	return taskText{ctx: appendJournalPairs(nil, e), journal: true, on: true}
 }
 
 // newPairsText collects the context of l (stdout's line path) once, as
 // pairs whose values are their own strings.
 func newPairsText(l fastLines) taskText {
-	line, ok := contextLine(l)
+	e, ok := contextPairs(l)
 	if !ok {
 		return taskText{}
 	}
-	e := getKV()
 	defer putKV(e)
-	if !pairsFromLine(e, line) {
-		return taskText{}
-	}
 	ctx := make([]pair, len(e.pairs))
 	for i, p := range e.pairs {
 		ctx[i] = pair{key: strings.Clone(p.key), kind: kindStr, s: strings.Clone(p.s), off: -1}
 	}
 	return taskText{ctxPairs: ctx, pairs: true, on: true}
+}
+
+// contextPairs returns a pooled kvEncoder (putKV it) with the pairs of
+// the context of l, as pairsFromLine reads them.
+func contextPairs(l fastLines) (*kvEncoder, bool) {
+	line, ok := contextLine(l)
+	if !ok {
+		return nil, false
+	}
+	e := getKV()
+	if !pairsFromLine(e, line) {
+		putKV(e)
+		return nil, false
+	}
+	return e, true
 }
 
 // contextLine is NewEncoder's line of the context of l alone.
