@@ -40,12 +40,17 @@ func (r *receiver) drainMany(c *net.UDPConn) {
 	var got int
 	var errno syscall.Errno
 	read := func(fd uintptr) bool {
-		n, _, e := syscall.Syscall6(syscall.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&hdrs[0])), recvBatch, syscall.MSG_DONTWAIT, 0, 0)
-		if e == syscall.EAGAIN {
-			return false
+		for {
+			n, _, e := syscall.Syscall6(syscall.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&hdrs[0])), recvBatch, syscall.MSG_DONTWAIT, 0, 0)
+			switch e {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false // the poller waits for more
+			}
+			got, errno = int(n), e
+			return true
 		}
-		got, errno = int(n), e
-		return true
 	}
 	for {
 		if err := rc.Read(read); err != nil || errno != 0 {
