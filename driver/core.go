@@ -335,12 +335,12 @@ const (
 // write call (stdout and the other io.Writer drivers, fluentd). Write
 // never formats for its writers to catch up (behindAt is off): one
 // writer alone stays above a straight writer's rate (benchtable's
-// throughput table: stdout 0.96x-1.16x, fluentd 3.2x-3.6x, against
-// 1.1x-1.5x and 4.0x-5.2x with the logging goroutine's help), and a
-// logging goroutine that outruns it then costs 0.4x of NewCore's JSON
-// rather than 1.6x-2.3x. The datagram drivers keep the help: their writer
-// pays a system call a record, and without the help the journal fell to
-// 0.73x-0.81x.
+// throughput table, six runs: stdout 1.00x-1.20x, fluentd 2.5x-3.6x;
+// with the logging goroutine's help 1.1x-1.5x and 4.0x-5.2x), and a
+// logging goroutine that outruns it then costs 0.35x-0.43x of NewCore's
+// JSON rather than 1.6x-2.3x. The datagram drivers keep the help: their
+// writer pays a system call a record, and without the help the journal
+// fell to 0.73x-0.81x.
 type streamSink interface {
 	multiSink
 	stream()
