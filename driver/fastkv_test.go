@@ -83,13 +83,18 @@ type stringer string
 
 func (s stringer) String() string { return string(s) }
 
-// randomRecord draws a task record, good or bad, with hostile strings.
+// randomRecord draws a task record, good or bad (a nil detail among the
+// bad), with hostile strings.
 func randomRecord(rng *rand.Rand) *tasklog.TaskLog {
 	rec := g3Records()[rng.Intn(7)].field.Interface.(*tasklog.TaskLog)
 	c := *rec
 	c.ServerName, c.User, c.Escaper = randomText(rng), randomText(rng), randomText(rng)
 	if rng.Intn(4) == 0 {
 		c.TaskID = uuid.Nil // a bad record: tasklogError
+	}
+	if rng.Intn(10) == 0 { // a detail that is a typed nil: a bad record too
+		c.Detail = []tasklog.Detail{(*tasklog.TCPConnect)(nil), (*tasklog.HTTPForward)(nil), (*tasklog.FTPOverHTTP)(nil),
+			(*tasklog.UDPAssociate)(nil), (*tasklog.UDPConnect)(nil)}[rng.Intn(5)]
 	}
 	return &c
 }

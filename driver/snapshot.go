@@ -101,24 +101,33 @@ func (s *snapshot) copyRecord(r *tasklog.TaskLog) bool {
 	switch d := r.Detail.(type) {
 	case nil:
 	case *tasklog.TCPConnect:
-		s.tcp = *d
-		s.rec.Detail = &s.tcp
+		s.rec.Detail = copyDetail(&s.tcp, d)
 	case *tasklog.HTTPForward:
-		s.http = *d
-		s.rec.Detail = &s.http
+		s.rec.Detail = copyDetail(&s.http, d)
 	case *tasklog.FTPOverHTTP:
-		s.ftp = *d
-		s.rec.Detail = &s.ftp
+		s.rec.Detail = copyDetail(&s.ftp, d)
 	case *tasklog.UDPAssociate:
-		s.udpa = *d
-		s.rec.Detail = &s.udpa
+		s.rec.Detail = copyDetail(&s.udpa, d)
 	case *tasklog.UDPConnect:
-		s.udpc = *d
-		s.rec.Detail = &s.udpc
+		s.rec.Detail = copyDetail(&s.udpc, d)
 	default:
 		return false
 	}
 	return true
+}
+
+// copyDetail copies *d into *dst and returns dst; a nil d, which holds
+// nothing that can change, is returned as it is (the record keeps its
+// typed nil detail, for the formatter to report).
+func copyDetail[T any, P interface {
+	*T
+	tasklog.Detail
+}](dst, d P) tasklog.Detail {
+	if d == nil {
+		return d
+	}
+	*dst = *d
+	return dst
 }
 
 // view returns the copied fields.

@@ -65,12 +65,18 @@ func testSnapshotMatchesFormat(t *testing.T, base formatter) {
 				r.TotalTime++
 				switch d := r.Detail.(type) {
 				case *tasklog.TCPConnect:
-					d.ClientReadBytes++
-					d.Upstream = "changed:1"
+					if d != nil {
+						d.ClientReadBytes++
+						d.Upstream = "changed:1"
+					}
 				case *tasklog.HTTPForward:
-					d.URI += "/changed"
+					if d != nil {
+						d.URI += "/changed"
+					}
 				case *tasklog.UDPAssociate:
-					d.ClientReadPackets++
+					if d != nil {
+						d.ClientReadPackets++
+					}
 				}
 			}
 		}
