@@ -214,7 +214,8 @@ type drainer interface{ drain() }
 // log drivers do. An entry of plain values and tasklog's records is
 // copied into the queue and formatted by the writer; one with values that
 // may change once Write returns (byte slices, objects, arrays) is
-// formatted on the logging goroutine, as are entries while more than a
+// formatted on the logging goroutine, as are, for the drivers that send a
+// record a system call (syslog, the journal), entries while more than a
 // quarter of the queue waits, so that a logging goroutine faster than the
 // writers shares their work instead of overflowing the queue. The bytes
 // are the same wherever they are formatted. A full queue drops the newest
@@ -318,8 +319,9 @@ func newCore(name string, f formatter, opts Options, newSink func(*queue) sink) 
 		q.wg.Add(1)
 		go q.run(s)
 	}
-	_, q.snapshots = f.(snapshotter)
-	return &Core{LevelEnabler: opts.Level, fmt: f, lf: deferring(f), sf: snapshotting(f), q: q}
+	sf := snapshotting(f)
+	q.snapshots = sf != nil
+	return &Core{LevelEnabler: opts.Level, fmt: f, lf: deferring(f), sf: sf, q: q}
 }
 
 // nap is how long an idle writer waits before it looks at the queue
@@ -656,7 +658,10 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 		// so that an overloaded logging goroutine spends nothing on
 		// records that cannot go (g3's AsyncLogger formats first, then
 		// finds its channel full: lib/g3-types/src/log/async_log.rs).
-		q.dropUnformatted()
+		q.mu.RLock()
+		q.st.total.Add(1)
+		q.refused()
+		q.mu.RUnlock()
 		return nil
 	}
 	r := q.get()
@@ -689,33 +694,29 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	q.st.total.Add(1)
-	if q.closed {
-		q.st.closed.Add(1)
-		q.put(r)
-		return nil
-	}
-	select {
-	case q.ch <- r:
-		q.enqueued.Add(1)
-		if len(q.ch) >= q.wakeAt && q.napping.Load() > 0 {
-			select {
-			case q.wake <- struct{}{}:
-			default:
+	if !q.closed {
+		select {
+		case q.ch <- r:
+			q.enqueued.Add(1)
+			if len(q.ch) >= q.wakeAt && q.napping.Load() > 0 {
+				select {
+				case q.wake <- struct{}{}:
+				default:
+				}
 			}
+			return nil
+		default:
 		}
-	default:
-		q.st.queueFull.Add(1)
-		q.put(r)
 	}
+	q.refused()
+	q.put(r)
 	return nil
 }
 
-// dropUnformatted counts a record Write found no room for, as closed
-// once the Core is closed, else as DropQueueFull.
-func (q *queue) dropUnformatted() {
-	q.mu.RLock()
-	defer q.mu.RUnlock()
-	q.st.total.Add(1)
+// refused counts a record Write could not queue (its total counted
+// already, q.mu held): as closed once the Core is closed, else as
+// DropQueueFull.
+func (q *queue) refused() {
 	if q.closed {
 		q.st.closed.Add(1)
 		return
