@@ -49,10 +49,13 @@ type taskWriter struct {
 	e *kvEncoder
 }
 
-// write appends the record's keys to b (see append).
-func (t *taskText) write(b []byte, e *kvEncoder, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) []byte {
-	w := taskWriter{t, e}
-	return w.append(b, r, tcp, http)
+// write appends the record's keys to b (see append), with a pooled
+// kvEncoder's scratch.
+func (t *taskText) write(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) []byte {
+	w := taskWriter{t, getKV()}
+	b = w.append(b, r, tcp, http)
+	putKV(w.e)
+	return b
 }
 
 // collect puts the record's keys into e as pairsFromLine would (each value

@@ -89,9 +89,7 @@ func (f *journalFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *
 // (taskText), any other entry from its collected pairs.
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
 	if r, tcp, http, ok := f.text.entry(fields); ok {
-		e := getKV()
-		b = f.text.write(f.head(b, &ent), e, r, tcp, http)
-		putKV(e)
+		b = f.text.write(f.head(b, &ent), r, tcp, http)
 		return appendJournalField(b, "MESSAGE", ent.Message), nil
 	}
 	e := f.kv.collectG3(fields)

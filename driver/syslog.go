@@ -275,10 +275,7 @@ func (f *syslogFormatter) render(b []byte, ent *zapcore.Entry, line []byte, scra
 // nothing that counts, for an entry that must take the kvEncoder's.
 func (f *syslogFormatter) fromLine(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, bool) {
 	if r, tcp, http, ok := f.text.entry(fields); ok {
-		e := getKV()
-		b = f.text.write(f.openBody(b, &ent), e, r, tcp, http)
-		putKV(e)
-		return f.closeBody(b, &ent), true
+		return f.closeBody(f.text.write(f.openBody(b, &ent), r, tcp, http), &ent), true
 	}
 	e := f.lines.line(fields)
 	if e == nil {
