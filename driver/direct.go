@@ -414,7 +414,7 @@ func (t *taskWriter) end(b []byte) []byte {
 func (t *taskWriter) str(b []byte, k, v string) []byte {
 	switch {
 	case t.journal:
-		return appendJournalValue(appendUpper(b, k), v)
+		return appendJournalValue(appendUpper(b, k), v, true)
 	case t.pairs:
 		return appendValidUTF8(t.key(b, k), v)
 	}

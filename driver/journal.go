@@ -119,15 +119,11 @@ func appendJournalPairs(b []byte, e *kvEncoder) []byte {
 		if p.kind == kindNone || key == "" {
 			continue
 		}
-		if p.kind == kindStr && utf8.ValidString(p.s) {
-			b = appendJournalField(b, key, p.s)
+		if p.kind == kindStr {
+			b = appendJournalValue(append(b, key...), p.s, true)
 			continue
 		}
-		if p.kind == kindStr {
-			e.scratch = appendValidUTF8(e.scratch[:0], p.s)
-		} else {
-			e.scratch, _ = p.text(e.scratch[:0])
-		}
+		e.scratch, _ = p.text(e.scratch[:0])
 		b = appendJournalField(b, key, unsafe.String(unsafe.SliceData(e.scratch), len(e.scratch)))
 	}
 	return b
@@ -196,38 +192,31 @@ func cachedJournalKey(k string) (string, bool) {
 // appendJournalField appends KEY=value\n, or the binary-safe form when the
 // value holds a newline.
 func appendJournalField(b []byte, key string, v string) []byte {
-	b = append(b, key...)
-	for i := 0; i < len(v); i++ {
-		if v[i] == '\n' {
-			b = append(b, '\n')
-			b = binary.LittleEndian.AppendUint64(b, uint64(len(v)))
-			b = append(b, v...)
-			return append(b, '\n')
-		}
-	}
-	b = append(b, '=')
-	b = append(b, v...)
-	return append(b, '\n')
+	return appendJournalValue(append(b, key...), v, false)
 }
 
-// appendJournalValue appends what follows a field's name for the value v,
-// each byte of v that is not part of valid UTF-8 as U+FFFD: =value\n, or
-// the binary-safe form when v holds a newline.
-func appendJournalValue(b []byte, v string) []byte {
-	if strings.IndexByte(v, '\n') < 0 {
+// appendJournalValue appends what follows a field's name for the value v:
+// =value\n, or the binary-safe form when v holds a newline (a newline,
+// the value's 64-bit little-endian length, the value, a newline). With
+// fix, each byte of v that is not part of valid UTF-8 goes as U+FFFD.
+func appendJournalValue(b []byte, v string, fix bool) []byte {
+	at := -1 // where the binary-safe form's length goes
+	if strings.IndexByte(v, '\n') >= 0 {
+		b = append(b, '\n')
+		at = len(b)
+		b = binary.LittleEndian.AppendUint64(b, 0)
+	} else {
 		b = append(b, '=')
-		if utf8.ValidString(v) {
-			b = append(b, v...)
-		} else {
-			b = appendValidUTF8(b, v)
-		}
-		return append(b, '\n')
 	}
-	b = append(b, '\n')
-	at := len(b)
-	b = binary.LittleEndian.AppendUint64(b, 0)
-	b = appendValidUTF8(b, v)
-	binary.LittleEndian.PutUint64(b[at:], uint64(len(b)-at-8))
+	start := len(b)
+	if fix && !utf8.ValidString(v) {
+		b = appendValidUTF8(b, v)
+	} else {
+		b = append(b, v...)
+	}
+	if at >= 0 {
+		binary.LittleEndian.PutUint64(b[at:], uint64(len(b)-start))
+	}
 	return append(b, '\n')
 }
 
