@@ -366,6 +366,21 @@ const (
 	deferredSize  = 512
 )
 
+// joinBatch appends recs back to back to buf[:0], for a sink that sends a
+// batch with one write. It returns them, and the memory for the next
+// batch: buf's, or nil once a batch of huge records grew it past
+// 4*maxBatchBytes (let it go once written).
+func joinBatch(buf []byte, recs [][]byte) (batch, next []byte) {
+	buf = buf[:0]
+	for _, r := range recs {
+		buf = append(buf, r...)
+	}
+	if cap(buf) > 4*maxBatchBytes {
+		return buf, nil
+	}
+	return buf, buf
+}
+
 // queuedSize is r's share of a batch's maxBatchBytes.
 func queuedSize(r *queued) int {
 	if r.deferred() {

@@ -259,14 +259,7 @@ func (s *fluentdSink) deliverBatch(recs [][]byte) {
 	}
 	b := recs[0]
 	if len(recs) > 1 {
-		s.wbuf = s.wbuf[:0]
-		for _, r := range recs {
-			s.wbuf = append(s.wbuf, r...)
-		}
-		b = s.wbuf
-		if cap(s.wbuf) > 4*maxBatchBytes {
-			s.wbuf = nil // let a batch that grew large go, once written
-		}
+		b, s.wbuf = joinBatch(s.wbuf, recs)
 	}
 	if s.conn == nil || !s.write(b, len(recs)) {
 		s.keep(recs)

@@ -253,14 +253,9 @@ func (s *writerSink) deliverBatch(recs [][]byte) {
 		s.deliver(recs[0])
 		return
 	}
-	s.buf = s.buf[:0]
-	for _, r := range recs {
-		s.buf = append(s.buf, r...)
-	}
-	s.write(s.buf, len(recs))
-	if cap(s.buf) > 4*maxBatchBytes {
-		s.buf = nil // let a batch of huge records go
-	}
+	var b []byte
+	b, s.buf = joinBatch(s.buf, recs)
+	s.write(b, len(recs))
 }
 
 // write writes p, the bytes of n records, whole under the writers' lock,
