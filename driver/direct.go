@@ -49,20 +49,30 @@ type taskWriter struct {
 	e *kvEncoder
 }
 
+// task is a record the straight-line writer takes (see taskText.entry):
+// the record, its TCP keys and its HTTP ones (nil for a TcpConnect), and
+// its upstream when that is an address (written in canonical form).
+type task struct {
+	r    *tasklog.TaskLog
+	tcp  *tasklog.TCPConnect
+	http *tasklog.HTTPForward
+	up   netip.AddrPort
+}
+
 // write appends the record's keys to b (see append), with a pooled
 // kvEncoder's scratch.
-func (t *taskText) write(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) []byte {
+func (t *taskText) write(b []byte, tk task) []byte {
 	w := taskWriter{t, getKV()}
-	b = w.append(b, r, tcp, http)
+	b = w.append(b, tk)
 	putKV(w.e)
 	return b
 }
 
 // collect puts the record's keys into e as pairsFromLine would (each value
 // the text stdout prints, in e's arena) and seals e.
-func (t *taskText) collect(e *kvEncoder, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) {
+func (t *taskText) collect(e *kvEncoder, tk task) {
 	w := taskWriter{t, e}
-	e.arena = w.append(e.arena[:0], r, tcp, http)
+	e.arena = w.append(e.arena[:0], tk)
 	end := len(e.arena)
 	for i := len(e.pairs) - 1; i >= 0; i-- {
 		if p := &e.pairs[i]; p.off >= 0 {
@@ -139,18 +149,16 @@ func contextLine(l fastLines) ([]byte, bool) {
 }
 
 // entry returns the entry's task record when it is the entry's only field
-// and the straight-line writer takes it, with its TCP keys and HTTP ones
-// (nil for a TcpConnect).
-func (t *taskText) entry(fields []zapcore.Field) (*tasklog.TaskLog, *tasklog.TCPConnect, *tasklog.HTTPForward, bool) {
+// and the straight-line writer takes it.
+func (t *taskText) entry(fields []zapcore.Field) (task, bool) {
 	if !t.on || directOff || fastLinesOff || len(fields) != 1 || fields[0].Type != zapcore.InlineMarshalerType {
-		return nil, nil, nil, false
+		return task{}, false
 	}
 	r, ok := fields[0].Interface.(*tasklog.TaskLog)
 	if !ok || r == nil {
-		return nil, nil, nil, false
+		return task{}, false
 	}
-	tcp, http, ok := takesTask(r)
-	return r, tcp, http, ok
+	return takesTask(r)
 }
 
 // takesTask reports whether NewEncoder's straight-line writer takes r
@@ -161,47 +169,51 @@ func (t *taskText) entry(fields []zapcore.Field) (*tasklog.TaskLog, *tasklog.TCP
 // they to drift apart, a record one side takes and the other does not
 // comes out in other bytes, which TestTaskTextMatchesLine and
 // FuzzTaskTextMatchesLine catch.
-func takesTask(r *tasklog.TaskLog) (tcp *tasklog.TCPConnect, http *tasklog.HTTPForward, ok bool) {
+func takesTask(r *tasklog.TaskLog) (task, bool) {
 	if r.Event != 0 && r.Event != tasklog.EventFinished {
-		return nil, nil, false
+		return task{}, false
 	}
+	var tcp *tasklog.TCPConnect
+	var http *tasklog.HTTPForward
 	switch d := r.Detail.(type) {
 	case *tasklog.TCPConnect:
 		tcp = d
 	case *tasklog.HTTPForward:
 		if d == nil {
-			return nil, nil, false
+			return task{}, false
 		}
 		http, tcp = d, &d.TCPConnect
 	default:
-		return nil, nil, false
+		return task{}, false
 	}
 	if tcp == nil || !r.ServerType.IsValid() || r.ServerName == "" || r.TaskID == uuid.Nil ||
 		!r.Stage.IsValid() || r.StartAt.IsZero() || !r.Reason.IsValid() || r.TotalTime <= 0 ||
 		r.WaitTime < 0 || r.ReadyTime < 0 || !plainAddrPort(tcp.ServerAddr) || !plainAddrPort(tcp.ClientAddr) ||
 		tcp.ConnectTries < 0 || tcp.ConnectSpend < 0 || tcp.NextBindIP.Zone() != "" ||
 		tcp.NextBoundAddr.Addr().Zone() != "" || tcp.NextPeerAddr.Addr().Zone() != "" {
-		return nil, nil, false
+		return task{}, false
 	}
 	if http != nil && (http.Method == "" || http.URI == "" || http.PipelineWait < 0 || !plainStatus(http.RspStatus) ||
 		!plainStatus(http.OriginStatus) || http.ReqSendHdr < 0 || http.ReqSendAll < 0 || http.RspRecvHdr < 0 || http.RspRecvAll < 0) {
-		return nil, nil, false
+		return task{}, false
 	}
-	if _, ok := plainUpstream(tcp.Upstream); !ok {
-		return nil, nil, false
+	up, ok := plainUpstream(tcp.Upstream)
+	if !ok {
+		return task{}, false
 	}
-	return tcp, http, true
+	return task{r: r, tcp: tcp, http: http, up: up}, true
 }
 
 func plainAddrPort(ap netip.AddrPort) bool { return ap.IsValid() && ap.Addr().Zone() == "" }
 
 func plainStatus(v int) bool { return v == 0 || (v >= 100 && v <= 999) }
 
-// plainUpstream returns the upstream as the straight-line writer writes it
-// ("" when it is left out), or false for a form only the generic walk
-// writes: other than empty, a domain of plain characters with a canonical
-// non-zero port, or an IPv4 or bracketed IPv6 address with such a port
-// (written in canonical form; unspecified: left out).
+// plainUpstream reports whether the straight-line writer takes the
+// upstream u: empty (left out), a domain of plain characters with a
+// canonical non-zero port (written as it is; the zero AddrPort is
+// returned for both), or an IPv4 or bracketed IPv6 address with such a
+// port, returned to be written in canonical form (left out when
+// unspecified). Any other form only the generic walk writes.
 func plainUpstream(u string) (netip.AddrPort, bool) {
 	if u == "" {
 		return netip.AddrPort{}, true
@@ -248,7 +260,8 @@ func plainUpstream(u string) (netip.AddrPort, bool) {
 
 // append writes the record's keys (see taskText), the message and report
 // time being the caller's.
-func (t *taskWriter) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnect, http *tasklog.HTTPForward) []byte {
+func (t *taskWriter) append(b []byte, tk task) []byte {
+	r, tcp, http := tk.r, tk.tcp, tk.http
 	b = t.str(b, "server_name", r.ServerName)
 	b = t.word(b, "server_type", r.ServerType.String())
 	if t.pairs {
@@ -288,9 +301,9 @@ func (t *taskWriter) append(b []byte, r *tasklog.TaskLog, tcp *tasklog.TCPConnec
 		b = t.open(t.key(b, "next_bind_ip"))
 		b = t.close(tcp.NextBindIP.AppendTo(b))
 	}
-	if up, _ := plainUpstream(tcp.Upstream); up.IsValid() {
-		if !up.Addr().IsUnspecified() {
-			b = t.addrPort(b, "upstream", up)
+	if tk.up.IsValid() {
+		if !tk.up.Addr().IsUnspecified() {
+			b = t.addrPort(b, "upstream", tk.up)
 		}
 	} else if tcp.Upstream != "" {
 		b = t.word(b, "upstream", tcp.Upstream)

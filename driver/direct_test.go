@@ -158,7 +158,7 @@ func TestTaskTextMatchesLine(t *testing.T) {
 		for _, name := range []string{"rfc3164", "rfc5424", "rfc5424-strict", "journal", "stdout"} {
 			f := formats[name].with(ctx)
 			if name == "rfc3164" {
-				if _, _, _, ok := f.(*syslogFormatter).text.entry(fields); ok {
+				if _, ok := f.(*syslogFormatter).text.entry(fields); ok {
 					direct++
 				}
 			}
@@ -187,7 +187,7 @@ func TestTaskTextAllocatesNothing(t *testing.T) {
 		}
 	}
 	fields := []zapcore.Field{tasklog.Field(rec)}
-	if _, _, _, ok := f.(*syslogFormatter).text.entry(fields); !ok {
+	if _, ok := f.(*syslogFormatter).text.entry(fields); !ok {
 		t.Fatal("the straight-line writer does not take the hostile HttpForward record")
 	}
 	ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: g3bytesTime, Message: "m"}

@@ -88,8 +88,8 @@ func (f *journalFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *
 // format writes one finished task record straight from the record
 // (taskText), any other entry from its collected pairs.
 func (f *journalFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	if r, tcp, http, ok := f.text.entry(fields); ok {
-		b = f.text.write(f.head(b, &ent), r, tcp, http)
+	if tk, ok := f.text.entry(fields); ok {
+		b = f.text.write(f.head(b, &ent), tk)
 		return appendJournalField(b, "MESSAGE", ent.Message), nil
 	}
 	e := f.kv.collectG3(fields)

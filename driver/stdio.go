@@ -56,10 +56,10 @@ func (f *stdoutFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *[
 // format collects one finished task record's pairs straight from the
 // record (taskText), any other entry's through the kvEncoder.
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
-	if r, tcp, http, ok := f.text.entry(fields); ok {
+	if tk, ok := f.text.entry(fields); ok {
 		e := getKV()
 		defer putKV(e)
-		f.text.collect(e, r, tcp, http)
+		f.text.collect(e, tk)
 		return f.appendPairs(b, &ent, e), nil
 	}
 	e := f.kv.collect(fields)

@@ -274,8 +274,8 @@ func (f *syslogFormatter) render(b []byte, ent *zapcore.Entry, line []byte, scra
 // fields (the fast path, see fastLines), or returns false, having written
 // nothing that counts, for an entry that must take the kvEncoder's.
 func (f *syslogFormatter) fromLine(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, bool) {
-	if r, tcp, http, ok := f.text.entry(fields); ok {
-		return f.closeBody(f.text.write(f.openBody(b, &ent), r, tcp, http), &ent), true
+	if tk, ok := f.text.entry(fields); ok {
+		return f.closeBody(f.text.write(f.openBody(b, &ent), tk), &ent), true
 	}
 	e := f.lines.line(fields)
 	if e == nil {
