@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -346,7 +345,8 @@ func throughput(tr transport, dir string, n, rounds int) (ThroughputResult, erro
 	st := core.Stats()
 	total := int64(n) * int64(rounds)
 	res.Driver, res.Straight = median(drv), median(str)
-	res.Ratio, res.Low, res.High = median(ratios), slices.Min(ratios), slices.Max(ratios)
+	res.Ratio = median(ratios)
+	res.Low, res.High = minMax(ratios)
 	res.Dropped = st.Dropped()
 	res.DriverLost = int(total - got - int64(st.Dropped()))
 	res.Lost = int(total - sgot)
