@@ -56,13 +56,13 @@ func (f *stdoutFormatter) render(b []byte, ent *zapcore.Entry, line []byte, _ *[
 // format collects one finished task record's pairs straight from the
 // record (taskText), any other entry's through the kvEncoder.
 func (f *stdoutFormatter) format(b []byte, ent zapcore.Entry, fields []zapcore.Field) ([]byte, error) {
+	var e *kvEncoder
 	if tk, ok := f.text.entry(fields); ok {
-		e := getKV()
-		defer putKV(e)
+		e = getKV()
 		f.text.collect(e, tk)
-		return f.appendPairs(b, &ent, e), nil
+	} else {
+		e = f.kv.collect(fields)
 	}
-	e := f.kv.collect(fields)
 	defer putKV(e)
 	return f.appendPairs(b, &ent, e), nil
 }
